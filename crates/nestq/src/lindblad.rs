@@ -1,0 +1,632 @@
+//! The GKSL generator: Hamiltonian terms, Lindblad dissipators and Kossakowski cross terms,
+//! compiled into a matrix-form right-hand side or assembled as a sparse superoperator.
+//!
+//! The master equation (Gorini–Kossakowski–Sudarshan–Lindblad form, Breuer & Petruccione §3.2):
+//!
+//! ```text
+//! dρ/dt = −i[H(t), ρ] + Σ_k c_k(t) (A_k ρ B_k† − ½{B_k† A_k, ρ})
+//! ```
+//!
+//! A Lindblad jump `L = √r·O` is the term `A = B = O`, `c = r`; the NEST paper's "modified
+//! Lindblad" cross term γ_ik(σx⁽ⁱ⁾ρσx⁽ᵏ⁾ − ½{σx⁽ᵏ⁾σx⁽ⁱ⁾, ρ}) (NEST paper, §II, eq. for the
+//! modified Lindbladian) is `A = σx⁽ⁱ⁾`, `B = σx⁽ᵏ⁾`, `c = γ_ik`.
+//!
+//! Writing `M(t) = Σ c_k B_k†A_k`, `G = −iH − ½M` and `G' = iH − ½M`, the right-hand side is
+//! `Gρ + ρG' + Σ c_k A_k ρ B_k†`. When the generator preserves Hermiticity (`H` Hermitian, the
+//! coefficient matrix Hermitian) `G' = G†` and `Gρ = (ρG†)†`, so only one sparse–dense product
+//! is needed. The superoperator uses column stacking, `vec(AXB) = (Bᵀ ⊗ A) vec(X)`:
+//! `𝓛 = I⊗G + G'ᵀ⊗I + Σ c_k B̄_k ⊗ A_k` (the lecture slides' form
+//! `−i I⊗H + i Hᵀ⊗I + Σ L̄⊗L − ½ I⊗L†L − ½ (L†L)ᵀ⊗I` for pure jumps).
+
+use crate::coef::{Coef, ModKey, Modulation};
+use crate::error::{check_budget, Error, Result};
+use crate::sparse::{caxpy, left_mul_acc, Csr};
+use crate::C64;
+use nalgebra::DMatrix;
+use std::collections::BTreeMap;
+
+const ZERO: C64 = C64 { re: 0.0, im: 0.0 };
+const ONE: C64 = C64 { re: 1.0, im: 0.0 };
+
+/// One Hamiltonian term `coef(t) · op`.
+#[derive(Clone, Debug)]
+pub struct HamiltonianTerm {
+    /// Coefficient.
+    pub coef: Coef,
+    /// Full-space operator.
+    pub op: Csr,
+    /// Where it came from (JSON path or a description), for messages.
+    pub label: String,
+}
+
+/// One dissipative term `c(t)·(AρB† − ½{B†A, ρ})`.
+#[derive(Clone, Debug)]
+pub struct DissipatorTerm {
+    /// Rate `c(t)`; for a Lindblad jump this is the (non-negative) rate.
+    pub rate: Coef,
+    /// Left operator `A`.
+    pub a: Csr,
+    /// Right operator `B` (equal to `A` for a Lindblad jump).
+    pub b: Csr,
+    /// Where it came from, for messages.
+    pub label: String,
+}
+
+/// A GKSL generator over a Hilbert space of dimension `n`.
+#[derive(Clone, Debug)]
+pub struct Lindbladian {
+    /// Local dimensions (site 0 leftmost).
+    pub dims: Vec<usize>,
+    /// Hamiltonian terms.
+    pub hamiltonian: Vec<HamiltonianTerm>,
+    /// Dissipative terms (jumps and cross terms).
+    pub dissipators: Vec<DissipatorTerm>,
+}
+
+/// Result of the complete-positivity analysis of the dissipative part.
+#[derive(Clone, Debug)]
+pub struct CpReport {
+    /// Smallest eigenvalue of Ĝ^{1/2} Γ Ĝ^{1/2} (see `docs/model-format.md`); ≥ 0 means CP.
+    pub min_eigenvalue: f64,
+    /// Whether Γ is Hermitian (needed for Hermiticity preservation).
+    pub hermitian: bool,
+    /// Number of distinct operators in Γ.
+    pub n_ops: usize,
+    /// Human-readable warnings (empty when CP and Hermitian).
+    pub warnings: Vec<String>,
+}
+
+impl Lindbladian {
+    /// An empty generator on the given sites.
+    pub fn new(dims: Vec<usize>) -> Self {
+        Lindbladian { dims, hamiltonian: vec![], dissipators: vec![] }
+    }
+
+    /// Hilbert-space dimension.
+    pub fn dim(&self) -> usize {
+        self.dims.iter().product()
+    }
+
+    /// Adds `coef · op` to the Hamiltonian.
+    pub fn add_hamiltonian(&mut self, coef: Coef, op: Csr, label: impl Into<String>) {
+        self.hamiltonian.push(HamiltonianTerm { coef, op, label: label.into() });
+    }
+
+    /// Adds the Lindblad jump `rate · D[op]` (i.e. `L = √rate · op`).
+    pub fn add_jump(&mut self, rate: Coef, op: Csr, label: impl Into<String>) {
+        self.dissipators.push(DissipatorTerm { rate, a: op.clone(), b: op, label: label.into() });
+    }
+
+    /// Adds the cross term `rate · (AρB† − ½{B†A, ρ})`.
+    pub fn add_cross(&mut self, rate: Coef, a: Csr, b: Csr, label: impl Into<String>) {
+        self.dissipators.push(DissipatorTerm { rate, a, b, label: label.into() });
+    }
+
+    /// True if no coefficient depends on time.
+    pub fn is_time_independent(&self) -> bool {
+        self.hamiltonian.iter().all(|h| h.coef.is_constant()) && self.dissipators.iter().all(|d| d.rate.is_constant())
+    }
+
+    /// Checks that `H(t)` is Hermitian for all t: terms sharing a time profile must sum to a
+    /// Hermitian operator with a real-valued profile. Errors name the first offending term.
+    pub fn check_hamiltonian_hermitian(&self) -> Result<()> {
+        let n = self.dim();
+        let mut groups: BTreeMap<ModKey, (Csr, String)> = BTreeMap::new();
+        for t in &self.hamiltonian {
+            let e = groups.entry(t.modulation_key()).or_insert_with(|| (Csr::zeros(n, n), t.label.clone()));
+            e.0 = e.0.add(ONE, &t.op, t.coef.amp);
+        }
+        for (_, (h, label)) in groups {
+            let scale = h.max_abs().max(1e-300);
+            let err = h.hermiticity_error();
+            if err > 1e-12 * scale.max(1.0) {
+                return Err(Error::model(label, format!(
+                    "the Hamiltonian is not Hermitian (terms with this time profile sum to an operator with max |H − H†| = {err:.3e}); give a complex coefficient's conjugate partner term, e.g. c·SP0 SM1 with conj(c)·SM0 SP1")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Distinct dissipator operators and the Kossakowski matrix Γ over them, with modulation
+    /// factors set to 1.
+    pub fn kossakowski(&self) -> (Vec<Csr>, DMatrix<C64>) {
+        let mut ops: Vec<Csr> = Vec::new();
+        let mut idx = |op: &Csr, ops: &mut Vec<Csr>| -> usize {
+            if let Some(k) = ops.iter().position(|o| o == op) {
+                k
+            } else {
+                ops.push(op.clone());
+                ops.len() - 1
+            }
+        };
+        let mut entries = Vec::new();
+        for d in &self.dissipators {
+            let a = idx(&d.a, &mut ops);
+            let b = idx(&d.b, &mut ops);
+            entries.push((a, b, d.rate.amp));
+        }
+        let mut g = DMatrix::zeros(ops.len(), ops.len());
+        for (a, b, v) in entries {
+            g[(a, b)] += v;
+        }
+        (ops, g)
+    }
+
+    /// Complete-positivity and Hermiticity-preservation analysis of the dissipative part.
+    ///
+    /// CP ⇔ Γ is positive semidefinite on the traceless parts of its operators: nestq reports the
+    /// smallest eigenvalue of Ĝ^{1/2} Γ_H Ĝ^{1/2} with Ĝ_ab = Tr(Ã_a†Ã_b)/D (Gram matrix of the
+    /// traceless parts, normalised by the dimension D) and Γ_H the Hermitian part of Γ.
+    pub fn cp_report(&self) -> CpReport {
+        let (ops, gamma) = self.kossakowski();
+        let m = ops.len();
+        let mut warnings = Vec::new();
+        if m == 0 {
+            return CpReport { min_eigenvalue: 0.0, hermitian: true, n_ops: 0, warnings };
+        }
+        let scale = gamma.iter().map(|v| v.norm()).fold(0.0, f64::max).max(1e-300);
+        let herm_err = (&gamma - gamma.adjoint()).iter().map(|v| v.norm()).fold(0.0, f64::max);
+        let hermitian = herm_err <= 1e-12 * scale;
+        if !hermitian {
+            warnings.push(format!(
+                "the coefficient (Kossakowski) matrix is not Hermitian (max |Γ − Γ†| = {herm_err:.3e}): the generator does not preserve Hermiticity, so ρ(t) need not stay a Hermitian matrix; add each cross entry's (b, a) partner with the conjugate rate"));
+        }
+        let d = self.dim() as f64;
+        let traces: Vec<C64> = ops.iter().map(|o| o.trace()).collect();
+        let gram = DMatrix::from_fn(m, m, |a, b| {
+            (ops[a].hs_inner(&ops[b]) - traces[a].conj() * traces[b] / d) / d
+        });
+        let gram_h = (&gram + gram.adjoint()) * C64::new(0.5, 0.0);
+        let eg = gram_h.symmetric_eigen();
+        let sqrt_g = &eg.eigenvectors
+            * DMatrix::from_diagonal(&eg.eigenvalues.map(|l| C64::new(l.max(0.0).sqrt(), 0.0)))
+            * eg.eigenvectors.adjoint();
+        let gh = (&gamma + gamma.adjoint()) * C64::new(0.5, 0.0);
+        let k = &sqrt_g * gh * &sqrt_g;
+        let k = (&k + k.adjoint()) * C64::new(0.5, 0.0);
+        let min_eigenvalue = k.symmetric_eigenvalues().iter().cloned().fold(f64::INFINITY, f64::min);
+        if min_eigenvalue < -1e-12 * scale {
+            let labels: Vec<String> = self
+                .dissipators
+                .iter()
+                .filter(|t| t.a != t.b)
+                .map(|t| t.label.clone())
+                .collect();
+            warnings.push(format!(
+                "not completely positive: the Kossakowski matrix has eigenvalue {min_eigenvalue:.6e} < 0 (cross terms: {}); populations or correlations can leave the physical range (e.g. ⟨X0 X1⟩ < −1). Set \"cp_completion\": true for the CP completion",
+                if labels.is_empty() { "none".into() } else { labels.join(", ") }));
+        }
+        CpReport { min_eigenvalue, hermitian, n_ops: m, warnings }
+    }
+
+    /// Applies the CP (Gershgorin) completion: for every cross entry `(A, B)` with rate
+    /// `c(t) = amp·f(t)`, adds `|amp|/2 · f(t) · (D[A] + D[B])`; for a Hermitian pair
+    /// `(A,B) + (B,A)` with rate γ this gives γ·D[A+B]. Requires a Hermitian Γ and non-negative
+    /// time profiles (no `cos`).
+    pub fn apply_cp_completion(&mut self) -> Result<()> {
+        let rep = self.cp_report();
+        if !rep.hermitian {
+            return Err(Error::model("$.cp_completion", "the CP completion needs a Hermitian coefficient matrix: give every cross entry (a, b) its (b, a) partner with the conjugate rate"));
+        }
+        let mut extra = Vec::new();
+        for t in &self.dissipators {
+            if t.a == t.b {
+                continue;
+            }
+            if matches!(t.rate.modulation, Modulation::Cos { .. }) {
+                return Err(Error::model(t.label.clone(), "cp_completion is not defined for a cos-modulated cross rate (the completion rate would have to be |cos|)"));
+            }
+            let half = Coef { amp: C64::new(t.rate.amp.norm() / 2.0, 0.0), modulation: t.rate.modulation.clone() };
+            extra.push(DissipatorTerm { rate: half.clone(), a: t.a.clone(), b: t.a.clone(), label: format!("{} (cp completion, A)", t.label) });
+            extra.push(DissipatorTerm { rate: half, a: t.b.clone(), b: t.b.clone(), label: format!("{} (cp completion, B)", t.label) });
+        }
+        self.dissipators.extend(extra);
+        Ok(())
+    }
+
+    /// Whether the generator maps Hermitian matrices to Hermitian matrices (checked per group of
+    /// terms sharing a time profile; `H` is assumed Hermitian, see
+    /// [`Lindbladian::check_hamiltonian_hermitian`]).
+    pub fn is_hermiticity_preserving(&self) -> bool {
+        let mut groups: BTreeMap<ModKey, Vec<&DissipatorTerm>> = BTreeMap::new();
+        for d in &self.dissipators {
+            groups.entry(d.rate.modulation.key()).or_default().push(d);
+        }
+        for (_, terms) in groups {
+            let sub = Lindbladian {
+                dims: self.dims.clone(),
+                hamiltonian: vec![],
+                dissipators: terms.into_iter().map(|d| DissipatorTerm { rate: Coef::constant(d.rate.amp), ..d.clone() }).collect(),
+            };
+            if !sub.cp_report().hermitian {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// The left and right operators `G(t) = −iH − ½M` and `G'(t) = iH − ½M` as (coefficient,
+    /// operator) term lists.
+    fn g_terms(&self) -> (Vec<(Coef, Csr)>, Vec<(Coef, Csr)>) {
+        let mut g = Vec::new();
+        let mut gp = Vec::new();
+        for h in &self.hamiltonian {
+            g.push((scaled(&h.coef, C64::new(0.0, -1.0)), h.op.clone()));
+            gp.push((scaled(&h.coef, C64::new(0.0, 1.0)), h.op.clone()));
+        }
+        for d in &self.dissipators {
+            let bda = d.b.adjoint().matmul(&d.a);
+            g.push((scaled(&d.rate, C64::new(-0.5, 0.0)), bda.clone()));
+            gp.push((scaled(&d.rate, C64::new(-0.5, 0.0)), bda));
+        }
+        (g, gp)
+    }
+
+    /// Number of nonzeros the sparse superoperator would have (an upper bound).
+    pub fn liouvillian_nnz_bound(&self) -> u128 {
+        let n = self.dim() as u128;
+        let (g, _) = self.g_terms();
+        let gnnz: u128 = g.iter().map(|(_, o)| o.nnz() as u128).sum();
+        let snnz: u128 = self.dissipators.iter().map(|d| d.a.nnz() as u128 * d.b.nnz() as u128).sum();
+        2 * gnnz * n + snnz
+    }
+
+    /// The sparse Liouvillian superoperator 𝓛(t) (`n² × n²`, column stacking), refusing before
+    /// allocation if its storage exceeds `budget_bytes`.
+    pub fn liouvillian(&self, t: f64, budget_bytes: u128) -> Result<Csr> {
+        check_budget("the sparse Liouvillian", self.liouvillian_nnz_bound() * 24, budget_bytes)?;
+        let n = self.dim();
+        let id = Csr::identity(n);
+        let mut trip: Vec<(usize, usize, C64)> = Vec::new();
+        let (g, gp) = self.g_terms();
+        for (c, op) in &g {
+            let v = c.at(t);
+            trip.extend(id.kron(op).triplets().map(|(i, j, x)| (i, j, v * x)));
+        }
+        for (c, op) in &gp {
+            let v = c.at(t);
+            trip.extend(op.transpose().kron(&id).triplets().map(|(i, j, x)| (i, j, v * x)));
+        }
+        for d in &self.dissipators {
+            let v = d.rate.at(t);
+            trip.extend(d.b.conj().kron(&d.a).triplets().map(|(i, j, x)| (i, j, v * x)));
+        }
+        Ok(Csr::from_triplets(n * n, n * n, trip))
+    }
+
+    /// Compiles the matrix-form right-hand side.
+    pub fn compile(&self) -> MatrixRhs {
+        MatrixRhs::new(self)
+    }
+}
+
+impl HamiltonianTerm {
+    fn modulation_key(&self) -> ModKey {
+        self.coef.modulation.key()
+    }
+}
+
+fn scaled(c: &Coef, s: C64) -> Coef {
+    Coef { amp: c.amp * s, modulation: c.modulation.clone() }
+}
+
+/// `spre(A) = I ⊗ A`: the superoperator of `X ↦ A X` (column stacking).
+pub fn spre(a: &Csr) -> Csr {
+    Csr::identity(a.ncols).kron(a)
+}
+
+/// `spost(A) = Aᵀ ⊗ I`: the superoperator of `X ↦ X A` (column stacking).
+pub fn spost(a: &Csr) -> Csr {
+    a.transpose().kron(&Csr::identity(a.nrows))
+}
+
+/// `sprepost(A, B) = Bᵀ ⊗ A`: the superoperator of `X ↦ A X B`.
+pub fn sprepost(a: &Csr, b: &Csr) -> Csr {
+    b.transpose().kron(a)
+}
+
+/// `D[L] = L̄⊗L − ½ I⊗L†L − ½ (L†L)ᵀ⊗I`, the Lindblad dissipator superoperator.
+pub fn lindblad_dissipator(l: &Csr) -> Csr {
+    let ldl = l.adjoint().matmul(l);
+    let half = C64::new(-0.5, 0.0);
+    sprepost(l, &l.adjoint()).add(ONE, &spre(&ldl), half).add(ONE, &spost(&ldl), half)
+}
+
+/// A sparse matrix whose values are `base + Σ_k f_k(t)·v_k` over one fixed sparsity pattern.
+#[derive(Clone, Debug)]
+struct TdCsr {
+    pattern: Csr,
+    base: Vec<C64>,
+    terms: Vec<(Modulation, Vec<(usize, C64)>)>,
+}
+
+impl TdCsr {
+    fn new(n: usize, terms: &[(Coef, Csr)]) -> Self {
+        let mut trip = Vec::new();
+        for (_, op) in terms {
+            trip.extend(op.triplets().map(|(i, j, _)| (i, j, ONE)));
+        }
+        let mut pattern = Csr::from_triplets(n, n, trip);
+        // from_triplets drops exact zeros only; ones summed are never zero.
+        let pos = |p: &Csr, i: usize, j: usize| -> usize {
+            let row = &p.indices[p.indptr[i]..p.indptr[i + 1]];
+            p.indptr[i] + row.binary_search(&j).expect("pattern contains entry")
+        };
+        let mut base = vec![ZERO; pattern.nnz()];
+        let mut tdm: BTreeMap<ModKey, (Modulation, BTreeMap<usize, C64>)> = BTreeMap::new();
+        for (c, op) in terms {
+            if c.is_constant() {
+                for (i, j, v) in op.triplets() {
+                    base[pos(&pattern, i, j)] += c.amp * v;
+                }
+            } else {
+                let e = tdm.entry(c.modulation.key()).or_insert_with(|| (c.modulation.clone(), BTreeMap::new()));
+                for (i, j, v) in op.triplets() {
+                    *e.1.entry(pos(&pattern, i, j)).or_insert(ZERO) += c.amp * v;
+                }
+            }
+        }
+        let terms = tdm.into_values().map(|(m, e)| (m, e.into_iter().collect())).collect();
+        pattern.data.copy_from_slice(&base);
+        TdCsr { pattern, base, terms }
+    }
+
+    fn is_constant(&self) -> bool {
+        self.terms.is_empty()
+    }
+
+    /// Sets `pattern.data` to the values at time `t`.
+    fn update(&mut self, t: f64) {
+        if self.terms.is_empty() {
+            return;
+        }
+        self.pattern.data.copy_from_slice(&self.base);
+        for (m, entries) in &self.terms {
+            let f = m.at(t);
+            for &(p, v) in entries {
+                self.pattern.data[p] += v * f;
+            }
+        }
+    }
+}
+
+/// One compiled sandwich term `c(t) · A X B†`.
+#[derive(Clone, Debug)]
+struct Sandwich {
+    coef: Coef,
+    a: Csr,
+    b: Csr,
+    /// Fast path when A and B have at most one entry per row: row i of A is (pa[i], va[i]).
+    mono: Option<(Vec<usize>, Vec<C64>, Vec<usize>, Vec<C64>)>,
+}
+
+fn row_monomial(m: &Csr) -> Option<(Vec<usize>, Vec<C64>)> {
+    if !m.is_monomial() {
+        return None;
+    }
+    let mut p = vec![usize::MAX; m.nrows];
+    let mut v = vec![ZERO; m.nrows];
+    for (i, j, x) in m.triplets() {
+        p[i] = j;
+        v[i] = x;
+    }
+    Some((p, v))
+}
+
+/// The compiled matrix-form right-hand side `X ↦ 𝓛(t) X` acting on column-major `n × n`
+/// buffers (equivalently on `vec(X)`), never building the superoperator.
+#[derive(Clone, Debug)]
+pub struct MatrixRhs {
+    n: usize,
+    g: TdCsr,
+    /// `G'ᵀ` as CSR (only used when not Hermiticity preserving).
+    gpt: Option<TdCsr>,
+    sandwiches: Vec<Sandwich>,
+    scratch: Vec<C64>,
+    hermitian: bool,
+    /// Number of evaluations so far.
+    pub evals: u64,
+}
+
+impl MatrixRhs {
+    fn new(l: &Lindbladian) -> Self {
+        let n = l.dim();
+        let (g, gp) = l.g_terms();
+        let hermitian = l.is_hermiticity_preserving();
+        let gpt = if hermitian {
+            None
+        } else {
+            let gpt_terms: Vec<(Coef, Csr)> = gp.iter().map(|(c, o)| (c.clone(), o.transpose())).collect();
+            Some(TdCsr::new(n, &gpt_terms))
+        };
+        let sandwiches = l
+            .dissipators
+            .iter()
+            .map(|d| {
+                let mono = match (row_monomial(&d.a), row_monomial(&d.b)) {
+                    (Some((pa, va)), Some((pb, vb))) => Some((pa, va, pb, vb)),
+                    _ => None,
+                };
+                Sandwich { coef: d.rate.clone(), a: d.a.clone(), b: d.b.clone(), mono }
+            })
+            .collect();
+        MatrixRhs { n, g: TdCsr::new(n, &g), gpt, sandwiches, scratch: vec![ZERO; n * n], hermitian, evals: 0 }
+    }
+
+    /// Hilbert-space dimension `n` (the state has `n²` entries).
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// Whether the fast Hermitian path is used.
+    pub fn is_hermiticity_preserving(&self) -> bool {
+        self.hermitian
+    }
+
+    /// True if the generator does not depend on time.
+    pub fn is_time_independent(&self) -> bool {
+        self.g.is_constant()
+            && self.gpt.as_ref().map_or(true, |g| g.is_constant())
+            && self.sandwiches.iter().all(|s| s.coef.is_constant())
+    }
+
+    /// `out = 𝓛(t) x` for column-major `n × n` buffers. When the generator preserves
+    /// Hermiticity, `x` must be Hermitian (the result then is too).
+    pub fn apply(&mut self, t: f64, x: &[C64], out: &mut [C64]) {
+        let n = self.n;
+        debug_assert_eq!(x.len(), n * n);
+        self.evals += 1;
+        self.g.update(t);
+        out.iter_mut().for_each(|v| *v = ZERO);
+        if self.hermitian {
+            // K = X G†  (column j: Σ_k X[:,k] conj(G_jk)); out = K + K† + Σ sandwiches
+            let k = &mut self.scratch;
+            k.iter_mut().for_each(|v| *v = ZERO);
+            right_mul_adj_acc(ONE, x, &self.g.pattern, n, k);
+            add_with_adjoint(k, n, out);
+        } else {
+            left_mul_acc(ONE, &self.g.pattern, x, n, out);
+            let gpt = self.gpt.as_mut().expect("general path has G'ᵀ");
+            gpt.update(t);
+            crate::sparse::right_mul_acc(ONE, x, &gpt.pattern, n, out);
+        }
+        for s in &self.sandwiches {
+            let c = s.coef.at(t);
+            if c == ZERO {
+                continue;
+            }
+            if let Some((pa, va, pb, vb)) = &s.mono {
+                // (A X B†)_ij = va_i · X[pa_i, pb_j] · conj(vb_j)
+                for j in 0..n {
+                    if pb[j] == usize::MAX {
+                        continue;
+                    }
+                    let cj = c * vb[j].conj();
+                    let xc = &x[pb[j] * n..(pb[j] + 1) * n];
+                    let oc = &mut out[j * n..(j + 1) * n];
+                    for i in 0..n {
+                        if pa[i] != usize::MAX {
+                            oc[i] += cj * va[i] * xc[pa[i]];
+                        }
+                    }
+                }
+            } else {
+                let tmp = &mut self.scratch;
+                tmp.iter_mut().for_each(|v| *v = ZERO);
+                right_mul_adj_acc(ONE, x, &s.b, n, tmp);
+                left_mul_acc(c, &s.a, tmp, n, out);
+            }
+        }
+    }
+}
+
+/// `out += α · X · G†` for column-major `n × n` `X`, using `G`'s CSR rows: column `j` of the
+/// product is `Σ_k X[:,k] conj(G_jk)`.
+pub fn right_mul_adj_acc(alpha: C64, x: &[C64], g: &Csr, n: usize, out: &mut [C64]) {
+    for j in 0..g.nrows {
+        let oc = &mut out[j * n..(j + 1) * n];
+        for p in g.indptr[j]..g.indptr[j + 1] {
+            let k = g.indices[p];
+            caxpy(alpha * g.data[p].conj(), &x[k * n..(k + 1) * n], oc);
+        }
+    }
+}
+
+/// `out += K + K†` for a column-major `n × n` `K`, blocked for cache locality.
+pub fn add_with_adjoint(k: &[C64], n: usize, out: &mut [C64]) {
+    const B: usize = 32;
+    for jb in (0..n).step_by(B) {
+        for ib in (0..n).step_by(B) {
+            for j in jb..(jb + B).min(n) {
+                for i in ib..(ib + B).min(n) {
+                    out[i + j * n] += k[i + j * n] + k[j + i * n].conj();
+                }
+            }
+        }
+    }
+}
+
+/// The sparse superoperator 𝓛(t) stored column-wise (CSC, i.e. the CSR of 𝓛ᵀ) over a fixed
+/// pattern that always contains the diagonal, with cheap re-evaluation at any `t`. Used by the
+/// implicit integrator and the steady-state solver (sparse LU through `faer`).
+#[derive(Clone, Debug)]
+pub struct SuperOp {
+    td: TdCsr,
+    diag: Vec<usize>,
+}
+
+impl SuperOp {
+    /// Builds 𝓛 for `l`, refusing before allocation beyond `budget_bytes`.
+    pub fn new(l: &Lindbladian, budget_bytes: u128) -> Result<Self> {
+        check_budget("the sparse Liouvillian", l.liouvillian_nnz_bound() * 40, budget_bytes)?;
+        let n = l.dim();
+        let n2 = n * n;
+        let id = Csr::identity(n);
+        let (g, gp) = l.g_terms();
+        // Terms of 𝓛ᵀ: (I⊗G)ᵀ = I⊗Gᵀ, (G'ᵀ⊗I)ᵀ = G'⊗I, (B̄⊗A)ᵀ = B†⊗Aᵀ.
+        let mut terms: Vec<(Coef, Csr)> = Vec::new();
+        terms.push((Coef::constant(ZERO), Csr::identity(n2)));
+        for (c, op) in &g {
+            terms.push((c.clone(), id.kron(&op.transpose())));
+        }
+        for (c, op) in &gp {
+            terms.push((c.clone(), op.kron(&id)));
+        }
+        for d in &l.dissipators {
+            terms.push((d.rate.clone(), d.b.adjoint().kron(&d.a.transpose())));
+        }
+        let td = TdCsr::new(n2, &terms);
+        let p = &td.pattern;
+        let diag = (0..n2)
+            .map(|j| p.indptr[j] + p.indices[p.indptr[j]..p.indptr[j + 1]].binary_search(&j).expect("diagonal in pattern"))
+            .collect();
+        Ok(SuperOp { td, diag })
+    }
+
+    /// Dimension `n²`.
+    pub fn size(&self) -> usize {
+        self.td.pattern.nrows
+    }
+
+    /// True if 𝓛 does not depend on time.
+    pub fn is_time_independent(&self) -> bool {
+        self.td.is_constant()
+    }
+
+    /// Evaluates the stored values at time `t`.
+    pub fn update(&mut self, t: f64) {
+        self.td.update(t);
+    }
+
+    /// CSC parts `(col_ptr, row_idx, values)` of 𝓛 at the last [`SuperOp::update`].
+    pub fn csc(&self) -> (&[usize], &[usize], &[C64]) {
+        (&self.td.pattern.indptr, &self.td.pattern.indices, &self.td.pattern.data)
+    }
+
+    /// Positions of the diagonal entries in the value array.
+    pub fn diag_positions(&self) -> &[usize] {
+        &self.diag
+    }
+
+    /// `y = 𝓛 x` at the last update.
+    pub fn matvec(&self, x: &[C64], y: &mut [C64]) {
+        y.iter_mut().for_each(|v| *v = ZERO);
+        let p = &self.td.pattern;
+        for j in 0..p.nrows {
+            let xj = x[j];
+            if xj == ZERO {
+                continue;
+            }
+            for q in p.indptr[j]..p.indptr[j + 1] {
+                y[p.indices[q]] += p.data[q] * xj;
+            }
+        }
+    }
+
+    /// 𝓛 as a CSR matrix at the last update.
+    pub fn to_csr(&self) -> Csr {
+        let mut m = self.td.pattern.transpose();
+        m.prune(0.0);
+        m
+    }
+}

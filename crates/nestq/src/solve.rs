@@ -1,0 +1,377 @@
+//! `mesolve`: integrate a master equation and evaluate observables, measures and physicality
+//! diagnostics at the output times (QuTiP's `mesolve` in function and tolerances).
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::integrate::{self, Observer, Stats, Tolerances};
+use crate::lindblad::{Lindbladian, SuperOp};
+use crate::measures;
+use crate::model::{Measure, Method, Model, SolverOptions};
+use crate::sparse::Csr;
+use crate::C64;
+use nalgebra::DMatrix;
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// Superoperator dimension (n²) up to which `auto` uses the exact dense propagator.
+pub const AUTO_EXPM_MAX: usize = 256;
+
+/// Time series of one observable.
+#[derive(Clone, Debug)]
+pub struct ExpectSeries {
+    /// Name.
+    pub name: String,
+    /// Values `Tr(O ρ(t))`.
+    pub values: Vec<C64>,
+    /// True when the values are real by construction (Hermitian O, Hermiticity-preserving 𝓛).
+    pub real: bool,
+}
+
+/// Diagnostics of how physical ρ(t) stayed.
+#[derive(Clone, Debug, Default)]
+pub struct Physicality {
+    /// |Tr ρ − 1|.
+    pub trace_drift: Vec<f64>,
+    /// max |ρ − ρ†|.
+    pub hermiticity_error: Vec<f64>,
+    /// Smallest eigenvalue of (ρ + ρ†)/2.
+    pub min_eigenvalue: Vec<f64>,
+}
+
+/// Run statistics.
+#[derive(Clone, Debug, Default)]
+pub struct RunStats {
+    /// Method used.
+    pub method: String,
+    /// Why it was chosen.
+    pub method_reason: String,
+    /// Integrator counters.
+    pub integrator: Stats,
+    /// Wall time of the solve, seconds.
+    pub wall_s: f64,
+    /// Smallest eigenvalue of the (normalised) Kossakowski matrix; < 0 means not CP.
+    pub cp_min_eigenvalue: f64,
+    /// Warnings (not completely positive, renormalisation on, physicality violations, …).
+    pub warnings: Vec<String>,
+}
+
+/// Result of [`mesolve`].
+#[derive(Clone, Debug)]
+pub struct SolveResult {
+    /// Output times.
+    pub times: Vec<f64>,
+    /// Observables.
+    pub expect: Vec<ExpectSeries>,
+    /// Measures `(name, values)`.
+    pub measures: Vec<(String, Vec<f64>)>,
+    /// Diagnostics (empty vectors if disabled).
+    pub physicality: Physicality,
+    /// ρ at the last output time.
+    pub final_state: DMatrix<C64>,
+    /// Statistics.
+    pub stats: RunStats,
+}
+
+/// Progress callback: receives the fraction of the time span done (0..1); return `false` to
+/// abort the solve (it then fails with [`ErrorCode::Aborted`]).
+pub type Progress<'a> = &'a mut (dyn FnMut(f64) -> bool + 'a);
+
+struct Recorder<'a, 'p> {
+    n: usize,
+    dims: &'a [usize],
+    observables: &'a [(String, Csr)],
+    measures: &'a [(String, Measure)],
+    rho0: &'a DMatrix<C64>,
+    physicality: bool,
+    t0: f64,
+    span: f64,
+    expect: Vec<Vec<C64>>,
+    meas: Vec<Vec<f64>>,
+    phys: Physicality,
+    last: Option<DMatrix<C64>>,
+    progress: Option<Progress<'p>>,
+    error: Option<Error>,
+}
+
+impl Recorder<'_, '_> {
+    fn tick(&mut self, t: f64) -> Result<()> {
+        if let Some(p) = self.progress.as_mut() {
+            let frac = if self.span > 0.0 { ((t - self.t0) / self.span).clamp(0.0, 1.0) } else { 1.0 };
+            if !p(frac) {
+                return Err(Error::new(ErrorCode::Aborted, format!("aborted by the caller at t = {t}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Observer for Recorder<'_, '_> {
+    fn output(&mut self, _k: usize, t: f64, y: &[C64]) -> Result<()> {
+        let rho = DMatrix::from_column_slice(self.n, self.n, y);
+        for (i, (_, op)) in self.observables.iter().enumerate() {
+            self.expect[i].push(measures::expect(op, &rho));
+        }
+        for (i, (_, m)) in self.measures.iter().enumerate() {
+            let v = match m {
+                Measure::Purity => measures::purity(&rho),
+                Measure::Trace => rho.trace().re,
+                Measure::Entropy => measures::entropy_vn(&rho),
+                Measure::EntropyOf(s) => measures::entropy_of(&rho, self.dims, &[*s])?,
+                Measure::MutualInfo(a, b) => measures::mutual_information(&rho, self.dims, *a, *b)?,
+                Measure::Concurrence(a, b) => measures::concurrence(&rho, self.dims, *a, *b)?,
+                Measure::Negativity(a, b) => measures::negativity(&rho, self.dims, *a, *b)?,
+                Measure::LogNegativity(a, b) => measures::log_negativity(&rho, self.dims, *a, *b)?,
+                Measure::Fidelity => measures::fidelity(self.rho0, &rho),
+            };
+            self.meas[i].push(v);
+        }
+        if self.physicality {
+            self.phys.trace_drift.push((rho.trace() - C64::new(1.0, 0.0)).norm());
+            let mut h = 0.0f64;
+            for j in 0..self.n {
+                for i in 0..=j {
+                    h = h.max((rho[(i, j)] - rho[(j, i)].conj()).norm());
+                }
+            }
+            self.phys.hermiticity_error.push(h);
+            self.phys.min_eigenvalue.push(measures::hermitian_eigenvalues(&rho)[0]);
+        }
+        self.last = Some(rho);
+        self.tick(t)
+    }
+
+    fn step(&mut self, t: f64) -> Result<()> {
+        self.tick(t)
+    }
+}
+
+/// Solves the model's master equation (see [`mesolve_lindbladian`]).
+pub fn mesolve(model: &Model, progress: Option<Progress>) -> Result<SolveResult> {
+    let l = model.lindbladian()?;
+    let obs: Vec<(String, Csr)> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
+    mesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
+}
+
+/// Chooses the integration method for `auto`, with the reason.
+pub fn choose_method(l: &Lindbladian, solver: &SolverOptions) -> (Method, String) {
+    let n = l.dim();
+    let m = n * n;
+    if solver.method != Method::Auto {
+        return (solver.method, "requested".into());
+    }
+    if !l.is_time_independent() {
+        return (Method::Dopri5, "time-dependent generator: adaptive Dormand–Prince 5(4)".into());
+    }
+    let dense_bytes = (m as u128) * (m as u128) * 16 * 10;
+    if m <= AUTO_EXPM_MAX && dense_bytes <= solver.memory_budget {
+        return (Method::Expm, format!("time-independent and small (superoperator {m}×{m}): exact propagator e^(𝓛Δt) by Padé"));
+    }
+    (Method::Krylov, format!("time-independent and large (superoperator {m}×{m}): Krylov e^(𝓛Δt)v, matrix-free"))
+}
+
+/// Integrates `dρ/dt = 𝓛(t)ρ` from `rho0` and records `observables` and `measures` at `times`.
+/// `rho0` must be an `n × n` density matrix (validated by the model parser; library callers
+/// are checked for shape and finiteness here).
+pub fn mesolve_lindbladian(
+    l: &Lindbladian,
+    rho0: &DMatrix<C64>,
+    times: &[f64],
+    observables: &[(String, Csr)],
+    measures_req: &[(String, Measure)],
+    solver: &SolverOptions,
+    progress: Option<Progress>,
+) -> Result<SolveResult> {
+    let start = Instant::now();
+    let n = l.dim();
+    if rho0.nrows() != n || rho0.ncols() != n {
+        return Err(Error::arg("rho0", format!("initial state is {}×{} but the generator acts on dimension {n}", rho0.nrows(), rho0.ncols())));
+    }
+    integrate::check_times(times)?;
+    let mut warnings = Vec::new();
+    let cp = l.cp_report();
+    warnings.extend(cp.warnings.iter().cloned());
+    let (method, reason) = choose_method(l, solver);
+    let mut rhs = l.compile();
+    let herm = rhs.is_hermiticity_preserving();
+    if solver.renormalize {
+        warnings.push("renormalize is on: ρ is replaced by (ρ+ρ†)/(2 Tr ρ) after every step, which hides integration error and changes non-trace-preserving dynamics".into());
+    }
+    let renorm = move |y: &mut [C64]| {
+        let mut tr = C64::new(0.0, 0.0);
+        for i in 0..n {
+            tr += y[i + i * n];
+        }
+        for j in 0..n {
+            for i in 0..=j {
+                let a = y[i + j * n];
+                let b = y[j + i * n];
+                let h = (a + b.conj()) * 0.5 / tr.re;
+                y[i + j * n] = h;
+                y[j + i * n] = h.conj();
+            }
+        }
+    };
+    let proj: integrate::Projection = if solver.renormalize { Some(&renorm) } else { None };
+    let t0 = times[0];
+    let span = times[times.len() - 1] - t0;
+    let mut rec = Recorder {
+        n,
+        dims: &l.dims,
+        observables,
+        measures: measures_req,
+        rho0,
+        physicality: solver.physicality,
+        t0,
+        span,
+        expect: vec![Vec::with_capacity(times.len()); observables.len()],
+        meas: vec![Vec::with_capacity(times.len()); measures_req.len()],
+        phys: Physicality::default(),
+        last: None,
+        progress,
+        error: None,
+    };
+    let y0: Vec<C64> = rho0.as_slice().to_vec();
+    let tol = Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps };
+    let istats = match method {
+        Method::Rk4 => {
+            let dt = solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method rk4 needs a step size dt"))?;
+            integrate::rk4(&mut rhs, &y0, times, dt, &mut rec, proj)?
+        }
+        Method::Dopri5 | Method::Auto => integrate::dopri5(&mut rhs, &y0, times, tol, &mut rec, proj)?,
+        Method::Expm => {
+            if !l.is_time_independent() {
+                return Err(Error::model("$.solver.method", "expm needs a time-independent generator (use dopri5 or trbdf2)"));
+            }
+            if solver.renormalize {
+                return Err(Error::model("$.solver.renormalize", "renormalize applies after integrator steps; expm has none (use dopri5 or rk4)"));
+            }
+            let sup = SuperOp::new(l, solver.memory_budget)?;
+            integrate::expm::propagate(&sup.to_csr(), &y0, times, solver.memory_budget, &mut rec)?
+        }
+        Method::Krylov => {
+            if !l.is_time_independent() {
+                return Err(Error::model("$.solver.method", "krylov needs a time-independent generator (use dopri5 or trbdf2)"));
+            }
+            if solver.renormalize {
+                return Err(Error::model("$.solver.renormalize", "renormalize is not available with krylov (use dopri5 or rk4)"));
+            }
+            let anorm = generator_norm_estimate(l);
+            integrate::krylov::propagate(&mut rhs, &y0, times, solver.krylov_dim, solver.rtol, anorm, solver.max_steps, &mut rec)?
+        }
+        Method::Trbdf2 => {
+            let mut sup = SuperOp::new(l, solver.memory_budget)?;
+            integrate::trbdf2::propagate(&mut sup, &y0, times, tol, &mut rec, proj)?
+        }
+    };
+    let mut istats = istats;
+    if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov) {
+        istats.rhs_evals = istats.rhs_evals.max(rhs.evals);
+    }
+    if let Some(e) = rec.error.take() {
+        return Err(e);
+    }
+    if solver.physicality && !rec.phys.min_eigenvalue.is_empty() {
+        let (k, worst) = rec.phys.min_eigenvalue.iter().enumerate().fold((0, f64::INFINITY), |a, (i, &v)| if v < a.1 { (i, v) } else { a });
+        if worst < -1e-8 {
+            warnings.push(format!("ρ(t) left the set of density matrices: smallest eigenvalue {worst:.3e} at t = {}", times[k]));
+        }
+        let drift = rec.phys.trace_drift.iter().cloned().fold(0.0, f64::max);
+        if drift > 1e-6 {
+            warnings.push(format!("trace drifted by up to {drift:.3e}"));
+        }
+    }
+    let expect = observables
+        .iter()
+        .zip(rec.expect)
+        .map(|((name, op), values)| {
+            let real = herm && op.hermiticity_error() <= 1e-12 * op.max_abs().max(1.0);
+            ExpectSeries { name: name.clone(), values, real }
+        })
+        .collect();
+    let measures = measures_req.iter().map(|(s, _)| s.clone()).zip(rec.meas).collect();
+    Ok(SolveResult {
+        times: times.to_vec(),
+        expect,
+        measures,
+        physicality: rec.phys,
+        final_state: rec.last.expect("at least one output"),
+        stats: RunStats {
+            method: method.as_str().into(),
+            method_reason: reason,
+            integrator: istats,
+            wall_s: start.elapsed().as_secs_f64(),
+            cp_min_eigenvalue: cp.min_eigenvalue,
+            warnings,
+        },
+    })
+}
+
+/// A cheap upper bound of ‖𝓛‖ (used for Krylov's first step): 2‖G‖₁ + Σ|c|‖A‖₁‖B‖₁, with
+/// ‖·‖₁ the max absolute column sum.
+pub fn generator_norm_estimate(l: &Lindbladian) -> f64 {
+    fn norm1(a: &Csr) -> f64 {
+        let mut col = vec![0.0; a.ncols];
+        for (_, j, v) in a.triplets() {
+            col[j] += v.norm();
+        }
+        col.into_iter().fold(0.0, f64::max)
+    }
+    let mut s = 0.0;
+    for h in &l.hamiltonian {
+        s += 2.0 * h.coef.amp.norm() * norm1(&h.op);
+    }
+    for d in &l.dissipators {
+        let a = norm1(&d.a);
+        let b = norm1(&d.b);
+        s += d.rate.amp.norm() * 2.0 * a * b;
+    }
+    s.max(1e-12)
+}
+
+fn complex_json(v: C64) -> Value {
+    json!([v.re, v.im])
+}
+
+impl SolveResult {
+    /// The result file (see `docs/model-format.md`).
+    pub fn to_json(&self) -> Value {
+        let mut expect = serde_json::Map::new();
+        for e in &self.expect {
+            let v: Value = if e.real {
+                Value::Array(e.values.iter().map(|z| json!(z.re)).collect())
+            } else {
+                Value::Array(e.values.iter().map(|z| complex_json(*z)).collect())
+            };
+            expect.insert(e.name.clone(), v);
+        }
+        let mut meas = serde_json::Map::new();
+        for (k, v) in &self.measures {
+            meas.insert(k.clone(), json!(v));
+        }
+        let n = self.final_state.nrows();
+        let fs: Vec<Value> = (0..n).map(|i| Value::Array((0..n).map(|j| complex_json(self.final_state[(i, j)])).collect())).collect();
+        let st = &self.stats;
+        json!({
+            "times": self.times,
+            "expect": expect,
+            "measures": meas,
+            "physicality": {
+                "trace_drift": self.physicality.trace_drift,
+                "hermiticity_error": self.physicality.hermiticity_error,
+                "min_eigenvalue": self.physicality.min_eigenvalue,
+            },
+            "final_state": fs,
+            "stats": {
+                "method": st.method,
+                "method_reason": st.method_reason,
+                "steps": st.integrator.steps,
+                "rejected_steps": st.integrator.rejected,
+                "rhs_evals": st.integrator.rhs_evals,
+                "factorizations": st.integrator.factorizations,
+                "error_estimate": st.integrator.error_estimate,
+                "wall_s": st.wall_s,
+                "cp_min_eigenvalue": st.cp_min_eigenvalue,
+                "warnings": st.warnings,
+            }
+        })
+    }
+}

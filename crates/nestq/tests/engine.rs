@@ -1,0 +1,367 @@
+//! Engine properties: superoperator ≡ matrix form, convergence orders, agreement of methods,
+//! analytic cases (QuTiP's own test models), CP analysis, steady states and bad input.
+
+use nalgebra::DMatrix;
+use nestq::integrate::{self, Collect, Tolerances};
+use nestq::{mesolve, steadystate, Coef, Csr, ErrorCode, Lindbladian, Method, Model, Modulation, C64};
+
+fn c(re: f64, im: f64) -> C64 {
+    C64::new(re, im)
+}
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) - 0.5
+    }
+    fn mat(&mut self, n: usize) -> DMatrix<C64> {
+        DMatrix::from_fn(n, n, |_, _| c(self.next(), self.next()))
+    }
+}
+
+fn random_generator(hermitian_preserving: bool, seed: u64) -> Lindbladian {
+    let dims = vec![2, 3];
+    let n = 6;
+    let mut r = Lcg(seed);
+    let mut l = Lindbladian::new(dims);
+    let h = r.mat(n);
+    let h = (&h + h.adjoint()) * c(0.5, 0.0);
+    l.add_hamiltonian(Coef::real(1.0), Csr::from_dense(&h, 0.0), "H0");
+    let h2 = r.mat(n);
+    let h2 = (&h2 + h2.adjoint()) * c(0.5, 0.0);
+    l.add_hamiltonian(Coef { amp: c(0.7, 0.0), modulation: Modulation::Cos { omega: 2.0, phase: 0.3 } }, Csr::from_dense(&h2, 0.0), "H1");
+    let a = Csr::from_dense(&r.mat(n), 0.0);
+    let b = Csr::from_dense(&r.mat(n), 0.0);
+    l.add_jump(Coef::real(0.3), a.clone(), "L0");
+    l.add_jump(Coef { amp: c(0.2, 0.0), modulation: Modulation::Exp { rate: 0.5 } }, b.clone(), "L1");
+    // monomial operators exercise the fast path
+    let sm = nestq::ops::OpContext::new(vec![2, 3]).build("SM0 AD1").unwrap();
+    l.add_jump(Coef::real(0.4), sm.clone(), "L2");
+    l.add_cross(Coef::constant(c(0.1, 0.05)), a.clone(), b.clone(), "X01");
+    if hermitian_preserving {
+        l.add_cross(Coef::constant(c(0.1, -0.05)), b, a, "X10");
+    }
+    l
+}
+
+#[test]
+fn superoperator_and_matrix_form_agree_to_1e13() {
+    for &herm in &[true, false] {
+        let l = random_generator(herm, 7);
+        let n = l.dim();
+        let mut rhs = l.compile();
+        assert_eq!(rhs.is_hermiticity_preserving(), herm);
+        let mut r = Lcg(99);
+        for &t in &[0.0, 0.37, 2.5] {
+            let x = r.mat(n);
+            let x = if herm { (&x + x.adjoint()) * c(0.5, 0.0) } else { x };
+            let sup = l.liouvillian(t, 1 << 30).unwrap();
+            let mut a = vec![c(0.0, 0.0); n * n];
+            sup.matvec_acc(c(1.0, 0.0), x.as_slice(), &mut a);
+            let mut b = vec![c(0.0, 0.0); n * n];
+            rhs.apply(t, x.as_slice(), &mut b);
+            let scale = a.iter().map(|v| v.norm()).fold(0.0, f64::max);
+            let diff = a.iter().zip(&b).map(|(p, q)| (p - q).norm()).fold(0.0, f64::max);
+            assert!(diff <= 1e-13 * scale, "hermitian={herm} t={t}: |𝓛x − rhs(x)| = {diff:e} (scale {scale})");
+            // SuperOp (CSC, used by the implicit method) is the same operator
+            let mut so = nestq::SuperOp::new(&l, 1 << 30).unwrap();
+            so.update(t);
+            let mut d = vec![c(0.0, 0.0); n * n];
+            so.matvec(x.as_slice(), &mut d);
+            let diff2 = a.iter().zip(&d).map(|(p, q)| (p - q).norm()).fold(0.0, f64::max);
+            assert!(diff2 <= 1e-13 * scale);
+        }
+    }
+}
+
+#[test]
+fn superoperator_matches_slides_formula_for_a_jump() {
+    // 𝓛 = −i I⊗H + i Hᵀ⊗I + L̄⊗L − ½ I⊗L†L − ½ (L†L)ᵀ⊗I
+    let ctx = nestq::ops::OpContext::new(vec![3]);
+    let h = ctx.build("N0").unwrap();
+    let lop = ctx.build("A0").unwrap();
+    let mut l = Lindbladian::new(vec![3]);
+    l.add_hamiltonian(Coef::real(1.3), h.clone(), "H");
+    l.add_jump(Coef::real(1.0), lop.clone(), "L");
+    let got = l.liouvillian(0.0, 1 << 30).unwrap().to_dense();
+    let hd = h.to_dense() * c(1.3, 0.0);
+    let ld = lop.to_dense();
+    let id = DMatrix::<C64>::identity(3, 3);
+    let ldl = ld.adjoint() * &ld;
+    let expect = id.kronecker(&hd) * c(0.0, -1.0) + hd.transpose().kronecker(&id) * c(0.0, 1.0) + ld.conjugate().kronecker(&ld)
+        - id.kronecker(&ldl) * c(0.5, 0.0)
+        - ldl.transpose().kronecker(&id) * c(0.5, 0.0);
+    assert!((got - expect).norm() < 1e-14);
+    let d = nestq::lindblad_dissipator(&lop).to_dense();
+    let expect_d = ld.conjugate().kronecker(&ld) - id.kronecker(&ldl) * c(0.5, 0.0) - ldl.transpose().kronecker(&id) * c(0.5, 0.0);
+    assert!((d - expect_d).norm() < 1e-14);
+}
+
+fn nest_model(extra_solver: &str) -> Model {
+    Model::from_json_str(&format!(r#"{{
+      "dims": [2, 2],
+      "hamiltonian": [{{"coef": 1, "ops": "Z0"}}, {{"coef": 1, "ops": "Z1"}}, {{"coef": 0.1, "ops": "X0 X1"}}],
+      "jumps": [{{"rate": 0.05, "ops": "SM0"}}, {{"rate": 0.05, "ops": "SM1"}}],
+      "initial": {{"product": [[1, 1], [1, 0.5]]}},
+      "times": {{"start": 0, "stop": 4, "count": 5}},
+      "observables": {{"X0": "X0"}}
+      {extra_solver}
+    }}"#)).unwrap()
+}
+
+fn final_state_error(m: &Model, reference: &DMatrix<C64>) -> f64 {
+    let r = mesolve(m, None).unwrap();
+    (r.final_state - reference).norm()
+}
+
+#[test]
+fn rk4_converges_at_fourth_order() {
+    let mut exact = nest_model("");
+    exact.solver.method = Method::Expm;
+    let reference = mesolve(&exact, None).unwrap().final_state;
+    let mut errs = Vec::new();
+    for &dt in &[0.1, 0.05, 0.025] {
+        let mut m = nest_model("");
+        m.solver.method = Method::Rk4;
+        m.solver.dt = Some(dt);
+        errs.push(final_state_error(&m, &reference));
+    }
+    for w in errs.windows(2) {
+        let order = (w[0] / w[1]).log2();
+        assert!((order - 4.0).abs() < 0.2, "observed order {order} (errors {errs:?})");
+    }
+}
+
+#[test]
+fn adaptive_methods_converge_with_tolerance() {
+    let mut exact = nest_model("");
+    exact.solver.method = Method::Expm;
+    let reference = mesolve(&exact, None).unwrap().final_state;
+    for method in [Method::Dopri5, Method::Trbdf2, Method::Krylov] {
+        let mut prev = f64::INFINITY;
+        for &rtol in &[1e-4, 1e-6, 1e-8] {
+            let mut m = nest_model("");
+            m.solver.method = method;
+            m.solver.rtol = rtol;
+            m.solver.atol = rtol * 1e-2;
+            let e = final_state_error(&m, &reference);
+            assert!(e < prev, "{}: error {e} did not fall when rtol went to {rtol}", method.as_str());
+            assert!(e < 200.0 * rtol, "{}: error {e} too large for rtol {rtol}", method.as_str());
+            prev = e;
+        }
+    }
+}
+
+#[test]
+fn trbdf2_is_second_order_on_fixed_steps() {
+    // With tolerances loose enough that steps are set by the output grid, halving the grid
+    // spacing divides the error by ~4.
+    let mut exact = nest_model("");
+    exact.solver.method = Method::Expm;
+    exact.times = vec![0.0, 0.4];
+    let reference = mesolve(&exact, None).unwrap().final_state;
+    let l = exact.lindbladian().unwrap();
+    let mut errs = Vec::new();
+    for &k in &[8usize, 16, 32] {
+        let times: Vec<f64> = (0..=k).map(|i| 0.4 * i as f64 / k as f64).collect();
+        let mut so = nestq::SuperOp::new(&l, 1 << 30).unwrap();
+        let mut col = Collect::default();
+        integrate::trbdf2::propagate(&mut so, exact.initial.as_slice(), &times, Tolerances { rtol: 1.0, atol: 1.0, max_steps: 1000 }, &mut col, None).unwrap();
+        let last = DMatrix::from_column_slice(4, 4, col.states.last().unwrap());
+        errs.push((last - &reference).norm());
+    }
+    for w in errs.windows(2) {
+        let order = (w[0] / w[1]).log2();
+        assert!((order - 2.0).abs() < 0.3, "TR-BDF2 observed order {order} ({errs:?})");
+    }
+}
+
+#[test]
+fn time_dependent_decay_matches_analytic() {
+    // rate κ e^{−rt} on a: ⟨n⟩ = n0 exp(−κ(1 − e^{−rt})/r)   (QuTiP's time-dependent decay test)
+    for method in ["dopri5", "trbdf2", "auto"] {
+        let m = Model::from_json_str(&format!(r#"{{
+          "dims": [8],
+          "jumps": [{{"rate": 1.0, "ops": "A0", "modulation": {{"exp": {{"rate": 0.5}}}}}}],
+          "initial": {{"basis": [4]}},
+          "times": {{"start": 0, "stop": 5, "count": 11}},
+          "observables": {{"n": "N0"}},
+          "solver": {{"method": "{method}", "rtol": 1e-9, "atol": 1e-11}}
+        }}"#)).unwrap();
+        let r = mesolve(&m, None).unwrap();
+        for (k, t) in r.times.iter().enumerate() {
+            let exact = 4.0 * (-(1.0 - (-0.5 * t).exp()) / 0.5).exp();
+            assert!((r.expect[0].values[k].re - exact).abs() < 2e-7, "{method} t={t}: {} vs {exact}", r.expect[0].values[k].re);
+        }
+    }
+}
+
+#[test]
+fn paper_cross_term_is_flagged_not_cp_and_completion_fixes_it() {
+    let base = |extra: &str| {
+        Model::from_json_str(&format!(r#"{{
+          "dims": [2, 2],
+          "hamiltonian": [{{"coef": 1, "ops": "Z0"}}, {{"coef": 1, "ops": "Z1"}}],
+          "cross": [{{"rate": 0.1, "a": "X0", "b": "X1"}}, {{"rate": 0.1, "a": "X1", "b": "X0"}}],
+          "initial": {{"product": [[1, 1], [1, -1]]}},
+          "times": {{"start": 0, "stop": 30, "count": 61}},
+          "observables": {{"XX": "X0 X1"}}
+          {extra}
+        }}"#)).unwrap()
+    };
+    let m = base("");
+    let l = m.lindbladian().unwrap();
+    let cp = l.cp_report();
+    assert!((cp.min_eigenvalue + 0.1).abs() < 1e-12, "Kossakowski eigenvalue {}", cp.min_eigenvalue);
+    let r = mesolve(&m, None).unwrap();
+    assert!(r.stats.warnings.iter().any(|w| w.contains("not completely positive")));
+    let min_xx = r.expect[0].values.iter().map(|v| v.re).fold(f64::INFINITY, f64::min);
+    assert!(min_xx < -1.0, "the paper's cross term should drive ⟨X0X1⟩ below −1 from |+−⟩, min was {min_xx}");
+    assert!(r.stats.warnings.iter().any(|w| w.contains("left the set of density matrices")));
+    // completion: γ D[X0 + X1]
+    let mc = base(r#", "cp_completion": true"#);
+    let lc = mc.lindbladian().unwrap();
+    assert!(lc.cp_report().min_eigenvalue > -1e-12);
+    let rc = mesolve(&mc, None).unwrap();
+    assert!(rc.expect[0].values.iter().all(|v| v.re >= -1.0 - 1e-9 && v.re <= 1.0 + 1e-9));
+    assert!(rc.physicality.min_eigenvalue.iter().all(|&e| e > -1e-9));
+    // the completion is exactly 0.1·D[X0 + X1] added to nothing else
+    let ctx = nestq::ops::OpContext::new(vec![2, 2]);
+    let mut manual = Lindbladian::new(vec![2, 2]);
+    manual.add_hamiltonian(Coef::real(1.0), ctx.build("Z0").unwrap(), "");
+    manual.add_hamiltonian(Coef::real(1.0), ctx.build("Z1").unwrap(), "");
+    let s = ctx.build("X0").unwrap().add(c(1.0, 0.0), &ctx.build("X1").unwrap(), c(1.0, 0.0));
+    manual.add_jump(Coef::real(0.1), s, "");
+    let a = lc.liouvillian(0.0, 1 << 30).unwrap().to_dense();
+    let b = manual.liouvillian(0.0, 1 << 30).unwrap().to_dense();
+    assert!((a - b).norm() < 1e-14);
+}
+
+#[test]
+fn steady_states_match_analytic_cases() {
+    // thermal qubit: H = ω/2 Z, rates γ(n̄+1) D[SM] + γ n̄ D[SP] ⇒ ⟨Z⟩ = −1/(2n̄+1)
+    let nbar = 0.7;
+    let m = Model::from_json_str(&format!(r#"{{
+      "dims": [2], "hamiltonian": [{{"coef": 0.5, "ops": "Z0"}}],
+      "jumps": [{{"rate": {}, "ops": "SM0"}}, {{"rate": {}, "ops": "SP0"}}],
+      "initial": {{"basis": [0]}}, "times": [0]
+    }}"#, 0.2 * (nbar + 1.0), 0.2 * nbar)).unwrap();
+    let ss = steadystate(&m.lindbladian().unwrap(), 1 << 30).unwrap();
+    let z = nestq::measures::expect(&m.ctx.build("Z0").unwrap(), &ss.rho);
+    assert!((z.re + 1.0 / (2.0 * nbar + 1.0)).abs() < 1e-12, "⟨Z⟩ = {z}");
+    assert!(ss.residual < 1e-12);
+    // driven cavity: H = Δ a†a + E(a + a†), L = √κ a ⇒ coherent state α = −iE/(iΔ + κ/2)
+    let (delta, e, kappa) = (0.3, 0.4, 0.5);
+    let m = Model::from_json_str(&format!(r#"{{
+      "dims": [25], "hamiltonian": [{{"coef": {delta}, "ops": "N0"}}, {{"coef": {e}, "ops": "A0"}}, {{"coef": {e}, "ops": "AD0"}}],
+      "jumps": [{{"rate": {kappa}, "ops": "A0"}}],
+      "initial": {{"basis": [0]}}, "times": [0]
+    }}"#)).unwrap();
+    let ss = steadystate(&m.lindbladian().unwrap(), 1 << 30).unwrap();
+    let alpha = c(0.0, -e) / c(kappa / 2.0, delta);
+    let a = nestq::measures::expect(&m.ctx.build("A0").unwrap(), &ss.rho);
+    let nn = nestq::measures::expect(&m.ctx.build("N0").unwrap(), &ss.rho);
+    assert!((a - alpha).norm() < 1e-10, "⟨a⟩ = {a}, expected {alpha}");
+    assert!((nn.re - alpha.norm_sqr()).abs() < 1e-10);
+    assert!((nestq::measures::purity(&ss.rho) - 1.0).abs() < 1e-9, "a coherent state is pure");
+    // long-time evolution reaches the same state
+    let mut m2 = m.clone();
+    m2.times = vec![0.0, 60.0];
+    let r = mesolve(&m2, None).unwrap();
+    assert!((r.final_state - &ss.rho).norm() < 1e-6);
+}
+
+#[test]
+fn batch_and_sweep_match_single_solves() {
+    let m = nest_model("");
+    let models = vec![m.clone(); 8];
+    let out = nestq::mesolve_batch(&models);
+    let single = mesolve(&m, None).unwrap();
+    for r in out {
+        assert!((r.unwrap().final_state - &single.final_state).norm() < 1e-14);
+    }
+    let pm = Model::from_json_str(r#"{"dims": [2], "parameters": {"k": 0.1},
+      "jumps": [{"rate": "k", "ops": "SM0"}], "initial": {"basis": [0]}, "times": [0, 2],
+      "observables": {"z": "Z0"}}"#).unwrap();
+    let sets: Vec<_> = [0.1, 0.2, 0.4].iter().map(|&k| [("k".to_string(), k)].into_iter().collect()).collect();
+    let res = nestq::mesolve_sweep(&pm, &sets);
+    for (r, k) in res.into_iter().zip([0.1, 0.2, 0.4]) {
+        // ⟨Z⟩ = 2 e^{−kt} − 1
+        let z = r.unwrap().expect[0].values[1].re;
+        assert!((z - (2.0 * (-k * 2.0f64).exp() - 1.0)).abs() < 1e-9);
+    }
+    let bad: Vec<_> = vec![[("nope".to_string(), 1.0)].into_iter().collect()];
+    assert!(nestq::mesolve_sweep(&pm, &bad)[0].is_err());
+}
+
+fn err_of(json: &str) -> nestq::Error {
+    Model::from_json_str(json).expect_err("model should be rejected")
+}
+
+const OK_TAIL: &str = r#""initial": {"basis": [0, 0]}, "times": [0, 1]"#;
+
+#[test]
+fn bad_input_names_the_field() {
+    let cases: Vec<(String, &str, &str)> = vec![
+        ("{\"dims\": [2, 2],".into(), "$", "invalid JSON"),
+        (format!(r#"{{"dims": [2, 2], "hamiltonian": [{{"coef": 1, "ops": "Q0"}}], {OK_TAIL}}}"#), "$.hamiltonian[0].ops", "unknown operator"),
+        (format!(r#"{{"dims": [2, 2], "hamiltonian": [{{"coef": 1, "ops": "X5"}}], {OK_TAIL}}}"#), "$.hamiltonian[0].ops", "out of range"),
+        (r#"{"dims": [2, 2], "initial": {"ket": [1, 0, 0]}, "times": [0, 1]}"#.into(), "$.initial.ket", "dimension 4"),
+        (format!(r#"{{"dims": [2, 2], "hamiltonian": [{{"coef": [0, 1], "ops": "X0"}}], {OK_TAIL}}}"#), "$.hamiltonian[0].coef", "not Hermitian"),
+        (format!(r#"{{"dims": [2, 2], "jumps": [{{"rate": -0.1, "ops": "SM0"}}], {OK_TAIL}}}"#), "$.jumps[0].rate", "negative rate"),
+        (format!(r#"{{"dims": [2, 2], "hamiltonian": [{{"coef": 1e999, "ops": "X0"}}], {OK_TAIL}}}"#), "$", "JSON"),
+        (r#"{"dims": [2], "initial": {"dm": [[0.5, 0], [0, 0.6]]}, "times": [0]}"#.into(), "$.initial.dm", "trace"),
+        (r#"{"dims": [2], "initial": {"dm": [[1.2, 0], [0, -0.2]]}, "times": [0]}"#.into(), "$.initial.dm", "positive semidefinite"),
+        (r#"{"dims": [2], "initial": {"dm": [[0.5, 0.3], [0.1, 0.5]]}, "times": [0]}"#.into(), "$.initial.dm", "not Hermitian"),
+        (format!(r#"{{"dims": [2, 2], "measures": ["concurrence:0,0"], {OK_TAIL}}}"#), "$.measures[0]", "differ"),
+        (format!(r#"{{"dims": [2, 3], "measures": ["concurrence:0,1"], "initial": {{"basis": [0, 0]}}, "times": [0]}}"#), "$.measures[0]", "two qubits"),
+        (format!(r#"{{"dims": [2, 2], "solver": {{"method": "euler"}}, {OK_TAIL}}}"#), "$.solver.method", "unknown method"),
+        (format!(r#"{{"dims": [2, 2], "hamiltonian": [{{"coef": "w", "ops": "Z0"}}], {OK_TAIL}}}"#), "$.hamiltonian[0].coef", "unknown parameter"),
+        (format!(r#"{{"dims": [2, 2], "hamiltonan": [], {OK_TAIL}}}"#), "$.hamiltonan", "unknown field"),
+        (r#"{"dims": [2, 2], "initial": {"basis": [0, 0]}, "times": [1, 0.5]}"#.into(), "$.times[1]", "increasing"),
+        (r#"{"dims": [1], "initial": {"basis": [0]}, "times": [0]}"#.into(), "$.dims[0]", "at least 2"),
+        (format!(r#"{{"dims": [2, 2], "solver": {{"method": "rk4"}}, {OK_TAIL}}}"#), "$.solver.dt", "dt"),
+        (r#"{"dims": [2,2,2,2,2,2,2,2,2,2,2,2,2,2], "initial": {"basis": [0,0,0,0,0,0,0,0,0,0,0,0,0,0]}, "times": [0], "solver": {"memory_budget_mb": 64}}"#.into(), "$.solver.memory_budget_mb", "memory budget"),
+    ];
+    for (json, path, reason) in cases {
+        let e = err_of(&json);
+        assert_eq!(e.path.as_deref(), Some(path), "for {json}: got {e}");
+        assert!(e.to_string().contains(reason), "for {json}: message {e} lacks '{reason}'");
+    }
+    assert_eq!(err_of("{").code, ErrorCode::Parse);
+}
+
+#[test]
+fn budget_refuses_before_allocating() {
+    let m = Model::from_json_str(r#"{"dims": [2,2,2,2,2,2,2,2,2,2], "hamiltonian": [{"coef": 1, "ops": "Z0"}],
+        "initial": {"basis": [0,0,0,0,0,0,0,0,0,0]}, "times": [0, 1], "solver": {"method": "expm", "memory_budget_mb": 512}}"#).unwrap();
+    let e = mesolve(&m, None).unwrap_err();
+    assert_eq!(e.code, ErrorCode::MemoryBudget, "{e}");
+    let l = m.lindbladian().unwrap();
+    assert_eq!(l.liouvillian(0.0, 1024).unwrap_err().code, ErrorCode::MemoryBudget);
+}
+
+#[test]
+fn progress_callback_can_abort() {
+    let mut m = nest_model("");
+    m.solver.method = Method::Dopri5;
+    let mut calls = 0;
+    let mut cb = |f: f64| {
+        calls += 1;
+        f < 0.5
+    };
+    let e = mesolve(&m, Some(&mut cb)).unwrap_err();
+    assert_eq!(e.code, ErrorCode::Aborted);
+    assert!(calls > 1);
+}
+
+#[test]
+fn renormalize_is_off_by_default_and_reported() {
+    let m = nest_model("");
+    assert!(!m.solver.renormalize);
+    let m2 = nest_model(r#", "solver": {"method": "dopri5", "renormalize": true}"#);
+    let r = mesolve(&m2, None).unwrap();
+    assert!(r.stats.warnings.iter().any(|w| w.contains("renormalize")));
+    assert!((r.final_state.trace() - c(1.0, 0.0)).norm() < 1e-14);
+}
