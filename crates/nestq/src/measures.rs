@@ -31,12 +31,21 @@ pub fn purity(rho: &DMatrix<C64>) -> f64 {
     s
 }
 
-/// Eigenvalues of the Hermitian part `(ρ + ρ†)/2`, ascending.
+fn to_faer(m: &DMatrix<C64>) -> faer::Mat<C64> {
+    faer::Mat::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)])
+}
+
+/// Eigenvalues of the Hermitian part `(ρ + ρ†)/2`, ascending (faer's self-adjoint solver).
 pub fn hermitian_eigenvalues(rho: &DMatrix<C64>) -> Vec<f64> {
-    let h = (rho + rho.adjoint()) * C64::new(0.5, 0.0);
-    let mut ev: Vec<f64> = h.symmetric_eigenvalues().iter().cloned().collect();
-    ev.sort_by(|a, b| a.partial_cmp(b).unwrap());
-    ev
+    let n = rho.nrows();
+    let h = faer::Mat::from_fn(n, n, |i, j| (rho[(i, j)] + rho[(j, i)].conj()) * 0.5);
+    match h.self_adjoint_eigenvalues(faer::Side::Lower) {
+        Ok(mut ev) => {
+            ev.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            ev
+        }
+        Err(_) => vec![f64::NAN; n],
+    }
 }
 
 /// Von Neumann entropy `S = −Tr ρ ln ρ` (natural log, QuTiP `entropy_vn(rho, base=e)`),
@@ -153,7 +162,7 @@ pub fn concurrence(rho: &DMatrix<C64>, dims: &[usize], a: usize, b: usize) -> Re
     let yy = crate::ops::tensor(&[crate::ops::sigmay(), crate::ops::sigmay()]);
     let rt = &yy * r.conjugate() * &yy;
     let m = &r * rt;
-    let ev = m.clone().schur().eigenvalues().ok_or_else(|| Error::numerical("concurrence: eigenvalue iteration did not converge"))?;
+    let ev = to_faer(&m).eigenvalues().map_err(|e| Error::numerical(format!("concurrence: eigenvalue iteration did not converge ({e:?})")))?;
     let mut l: Vec<f64> = ev.iter().map(|z| z.re.abs().sqrt()).collect();
     l.sort_by(|x, y| y.partial_cmp(x).unwrap());
     Ok((l[0] - l[1] - l[2] - l[3]).max(0.0))
