@@ -20,7 +20,7 @@
 
 use crate::coef::{Coef, ModKey, Modulation};
 use crate::error::{check_budget, Error, Result};
-use crate::sparse::{caxpy, left_mul_acc, Csr};
+use crate::sparse::{caxpy, Csr};
 use crate::C64;
 use nalgebra::DMatrix;
 use std::collections::BTreeMap;
@@ -396,21 +396,18 @@ struct Sandwich {
     coef: Coef,
     a: Csr,
     b: Csr,
-    /// Fast path when A and B have at most one entry per row: row i of A is (pa[i], va[i]).
-    mono: Option<(Vec<usize>, Vec<C64>, Vec<usize>, Vec<C64>)>,
+    /// Fast path when A and B have at most one entry per row and column: the nonzero rows
+    /// `(i, column, value)` of A and of B.
+    mono: Option<(Vec<(usize, usize, C64)>, Vec<(usize, usize, C64)>)>,
+    /// The same with real values, when every entry of A and B is real.
+    mono_real: Option<(Vec<(usize, usize, f64)>, Vec<(usize, usize, f64)>)>,
 }
 
-fn row_monomial(m: &Csr) -> Option<(Vec<usize>, Vec<C64>)> {
+fn row_monomial(m: &Csr) -> Option<Vec<(usize, usize, C64)>> {
     if !m.is_monomial() {
         return None;
     }
-    let mut p = vec![usize::MAX; m.nrows];
-    let mut v = vec![ZERO; m.nrows];
-    for (i, j, x) in m.triplets() {
-        p[i] = j;
-        v[i] = x;
-    }
-    Some((p, v))
+    Some(m.triplets().collect())
 }
 
 /// The compiled matrix-form right-hand side `X ↦ 𝓛(t) X` acting on column-major `n × n`
@@ -423,9 +420,12 @@ pub struct MatrixRhs {
     gpt: Option<TdCsr>,
     sandwiches: Vec<Sandwich>,
     scratch: Vec<C64>,
+    coefs: Vec<C64>,
     /// Hermitian part of the input (fast path only).
     xh: Vec<C64>,
     hermitian: bool,
+    /// Project the input on its Hermitian part in the fast path (see [`MatrixRhs::apply`]).
+    project: bool,
     /// Number of evaluations so far.
     pub evals: u64,
 }
@@ -446,19 +446,30 @@ impl MatrixRhs {
             .iter()
             .map(|d| {
                 let mono = match (row_monomial(&d.a), row_monomial(&d.b)) {
-                    (Some((pa, va)), Some((pb, vb))) => Some((pa, va, pb, vb)),
+                    (Some(a), Some(b)) => Some((a, b)),
                     _ => None,
                 };
-                Sandwich { coef: d.rate.clone(), a: d.a.clone(), b: d.b.clone(), mono }
+                let real = |v: &Vec<(usize, usize, C64)>| -> Option<Vec<(usize, usize, f64)>> {
+                    v.iter().map(|&(i, j, z)| if z.im == 0.0 { Some((i, j, z.re)) } else { None }).collect()
+                };
+                let mono_real = mono.as_ref().and_then(|(a, b)| Some((real(a)?, real(b)?)));
+                Sandwich { coef: d.rate.clone(), a: d.a.clone(), b: d.b.clone(), mono, mono_real }
             })
             .collect();
         let xh = if hermitian { vec![ZERO; n * n] } else { vec![] };
-        MatrixRhs { n, g: TdCsr::new(n, &g), gpt, sandwiches, scratch: vec![ZERO; n * n], xh, hermitian, evals: 0 }
+        MatrixRhs { n, g: TdCsr::new(n, &g), gpt, sandwiches, scratch: vec![ZERO; n * n], coefs: Vec::new(), xh, hermitian, project: true, evals: 0 }
     }
 
     /// Hilbert-space dimension `n` (the state has `n²` entries).
     pub fn n(&self) -> usize {
         self.n
+    }
+
+    /// Turns the input projection of the Hermitian fast path on (default) or off. Only callers
+    /// that keep their vectors Hermitian themselves (the RK integrators symmetrise ρ after
+    /// every step) may turn it off; it saves one pass over ρ per evaluation.
+    pub fn set_input_projection(&mut self, on: bool) {
+        self.project = on;
     }
 
     /// Whether the fast Hermitian path is used.
@@ -479,96 +490,265 @@ impl MatrixRhs {
     /// for Hermitian `x` (every density matrix and every integrator stage built from one), and
     /// it annihilates the ~1e-16 anti-Hermitian rounding noise that `X G† + (X G†)†` would
     /// otherwise propagate with a wrong, possibly growing, generator (Arnoldi amplifies it).
+    ///
+    /// For `n ≥ PAR_MIN_N` and more than one rayon thread, each phase runs column-parallel.
     pub fn apply(&mut self, t: f64, x: &[C64], out: &mut [C64]) {
         let n = self.n;
         debug_assert_eq!(x.len(), n * n);
         self.evals += 1;
         self.g.update(t);
-        out.iter_mut().for_each(|v| *v = ZERO);
-        let x: &[C64] = if self.hermitian {
-            hermitian_part(x, n, &mut self.xh);
+        if let Some(g) = self.gpt.as_mut() {
+            g.update(t);
+        }
+        self.coefs.clear();
+        self.coefs.extend(self.sandwiches.iter().map(|s| s.coef.at(t)));
+        let par = parallel_ok(n);
+        let x: &[C64] = if self.hermitian && self.project {
+            for_columns(par, &mut self.xh, n, |j0, chunk| hermitian_part_cols(x, n, j0, chunk));
             &self.xh
         } else {
             x
         };
+        let sandwiches = &self.sandwiches;
+        let coefs = &self.coefs;
         if self.hermitian {
-            // K = X G†  (column j: Σ_k X[:,k] conj(G_jk)); out = K + K† + Σ sandwiches
-            let k = &mut self.scratch;
-            k.iter_mut().for_each(|v| *v = ZERO);
-            right_mul_adj_acc(ONE, x, &self.g.pattern, n, k);
-            add_with_adjoint(k, n, out);
+            // K = X G† (column j: Σ_k X[:,k] conj(G_jk)); out = K + K† + Σ monomial sandwiches
+            let g = &self.g.pattern;
+            for_columns(par, &mut self.scratch, n, |j0, chunk| {
+                chunk.iter_mut().for_each(|v| *v = ZERO);
+                right_mul_adj_cols(ONE, x, g, n, j0, chunk);
+            });
+            let k = &self.scratch;
+            for_columns(par, out, n, |j0, chunk| {
+                add_with_adjoint_cols(k, n, j0, chunk);
+                mono_sandwiches_cols(sandwiches, coefs, x, n, j0, chunk);
+            });
         } else {
-            left_mul_acc(ONE, &self.g.pattern, x, n, out);
-            let gpt = self.gpt.as_mut().expect("general path has G'ᵀ");
-            gpt.update(t);
-            crate::sparse::right_mul_acc(ONE, x, &gpt.pattern, n, out);
+            let g = &self.g.pattern;
+            let gpt = &self.gpt.as_ref().expect("general path has G'ᵀ").pattern;
+            for_columns(par, out, n, |j0, chunk| {
+                chunk.iter_mut().for_each(|v| *v = ZERO);
+                let m = chunk.len() / n;
+                for c in 0..m {
+                    let j = j0 + c;
+                    g.matvec_acc(ONE, &x[j * n..(j + 1) * n], &mut chunk[c * n..(c + 1) * n]);
+                }
+                right_mul_cols(ONE, x, gpt, n, j0, chunk);
+                mono_sandwiches_cols(sandwiches, coefs, x, n, j0, chunk);
+            });
         }
-        for s in &self.sandwiches {
-            let c = s.coef.at(t);
-            if c == ZERO {
+        // general (non-monomial) sandwiches: T = X B† then out += c A T
+        for (s, &c) in sandwiches.iter().zip(coefs.iter()) {
+            if s.mono.is_some() || c == ZERO {
                 continue;
             }
-            if let Some((pa, va, pb, vb)) = &s.mono {
-                // (A X B†)_ij = va_i · X[pa_i, pb_j] · conj(vb_j)
-                for j in 0..n {
-                    if pb[j] == usize::MAX {
-                        continue;
-                    }
-                    let cj = c * vb[j].conj();
-                    let xc = &x[pb[j] * n..(pb[j] + 1) * n];
-                    let oc = &mut out[j * n..(j + 1) * n];
-                    for i in 0..n {
-                        if pa[i] != usize::MAX {
-                            oc[i] += cj * va[i] * xc[pa[i]];
-                        }
+            let b = &s.b;
+            for_columns(par, &mut self.scratch, n, |j0, chunk| {
+                chunk.iter_mut().for_each(|v| *v = ZERO);
+                right_mul_adj_cols(ONE, x, b, n, j0, chunk);
+            });
+            let tmp = &self.scratch;
+            let a = &s.a;
+            for_columns(par, out, n, |j0, chunk| {
+                let m = chunk.len() / n;
+                for cc in 0..m {
+                    let j = j0 + cc;
+                    a.matvec_acc(c, &tmp[j * n..(j + 1) * n], &mut chunk[cc * n..(cc + 1) * n]);
+                }
+            });
+        }
+    }
+}
+
+/// Smallest Hilbert-space dimension for which the right-hand side runs column-parallel.
+pub const PAR_MIN_N: usize = 128;
+
+fn parallel_ok(n: usize) -> bool {
+    #[cfg(feature = "parallel")]
+    {
+        n >= PAR_MIN_N && rayon::current_num_threads() > 1
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        let _ = n;
+        false
+    }
+}
+
+/// Runs `f(first_column, chunk)` over column blocks of a column-major `n × n` buffer, in
+/// parallel when `par` (rayon), else as one block.
+fn for_columns<F>(par: bool, buf: &mut [C64], n: usize, f: F)
+where
+    F: Fn(usize, &mut [C64]) + Sync + Send,
+{
+    #[cfg(feature = "parallel")]
+    if par {
+        use rayon::prelude::*;
+        let threads = rayon::current_num_threads();
+        let cols = n.div_ceil(threads * 4).max(8);
+        buf.par_chunks_mut(cols * n).enumerate().for_each(|(b, chunk)| f(b * cols, chunk));
+        return;
+    }
+    let _ = par;
+    f(0, buf)
+}
+
+/// Monomial sandwiches `c·A X B†` restricted to output columns `j0 ..` of `chunk`.
+fn mono_sandwiches_cols(sandwiches: &[Sandwich], coefs: &[C64], x: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
+    let j1 = j0 + chunk.len() / n;
+    for (s, &c) in sandwiches.iter().zip(coefs) {
+        if c == ZERO {
+            continue;
+        }
+        let Some((ra, rb)) = &s.mono else { continue };
+        // rb is sorted by row j of B (= output column)
+        let lo = rb.partition_point(|e| e.0 < j0);
+        let hi = rb.partition_point(|e| e.0 < j1);
+        if let Some((ra_re, rb_re)) = &s.mono_real {
+            if c.im == 0.0 {
+                // real operators and rate (σ±, a, a†, Pauli X/Z strings): real scale factors
+                for &(j, pbj, vbj) in &rb_re[lo..hi] {
+                    let cj = c.re * vbj;
+                    let xc = &x[pbj * n..(pbj + 1) * n];
+                    let oc = &mut chunk[(j - j0) * n..(j - j0 + 1) * n];
+                    for &(i, pai, vai) in ra_re {
+                        oc[i] += xc[pai] * (cj * vai);
                     }
                 }
-            } else {
-                let tmp = &mut self.scratch;
-                tmp.iter_mut().for_each(|v| *v = ZERO);
-                right_mul_adj_acc(ONE, x, &s.b, n, tmp);
-                left_mul_acc(c, &s.a, tmp, n, out);
+                continue;
+            }
+        }
+        for &(j, pbj, vbj) in &rb[lo..hi] {
+            let cj = c * vbj.conj();
+            let xc = &x[pbj * n..(pbj + 1) * n];
+            let oc = &mut chunk[(j - j0) * n..(j - j0 + 1) * n];
+            for &(i, pai, vai) in ra {
+                oc[i] += cj * vai * xc[pai];
             }
         }
     }
 }
 
 /// `out += α · X · G†` for column-major `n × n` `X`, using `G`'s CSR rows: column `j` of the
-/// product is `Σ_k X[:,k] conj(G_jk)`.
+/// product is `Σ_k X[:,k] conj(G_jk)`. Up to four nonzeros of a row are fused into one pass
+/// over the output column (one store per element instead of one per nonzero).
 pub fn right_mul_adj_acc(alpha: C64, x: &[C64], g: &Csr, n: usize, out: &mut [C64]) {
-    for j in 0..g.nrows {
-        let oc = &mut out[j * n..(j + 1) * n];
-        for p in g.indptr[j]..g.indptr[j + 1] {
-            let k = g.indices[p];
-            caxpy(alpha * g.data[p].conj(), &x[k * n..(k + 1) * n], oc);
-        }
-    }
+    right_mul_adj_cols(alpha, x, g, n, 0, out)
 }
 
-/// `out = (x + x†)/2` for column-major `n × n` buffers (blocked).
-pub fn hermitian_part(x: &[C64], n: usize, out: &mut [C64]) {
-    const B: usize = 32;
-    for jb in (0..n).step_by(B) {
-        for ib in (0..n).step_by(B) {
-            for j in jb..(jb + B).min(n) {
-                for i in ib..(ib + B).min(n) {
-                    out[i + j * n] = (x[i + j * n] + x[j + i * n].conj()) * 0.5;
+/// [`right_mul_adj_acc`] for the output columns `j0 .. j0 + chunk.len()/n` held in `chunk`.
+pub fn right_mul_adj_cols(alpha: C64, x: &[C64], g: &Csr, n: usize, j0: usize, chunk: &mut [C64]) {
+    let ncols = chunk.len() / n;
+    // (Blocking the rows to keep a slab of X in L2 was measured slower at n = 256: 46.5 s vs
+    // 38 s on the N = 8 Ising benchmark, so every column is one pass.)
+    let rb = n;
+    for i0 in (0..n).step_by(rb) {
+        let i1 = (i0 + rb).min(n);
+        for c in 0..ncols {
+            let j = j0 + c;
+            let oc = as_f64_mut(&mut chunk[c * n + i0..c * n + i1]);
+            let (start, end) = (g.indptr[j], g.indptr[j + 1]);
+            let mut p = start;
+            while p < end {
+                let take = (end - p).min(4);
+                let mut cr = [0.0f64; 4];
+                let mut ci = [0.0f64; 4];
+                let mut xs: [&[f64]; 4] = [&[]; 4];
+                for q in 0..take {
+                    let cc = alpha * g.data[p + q].conj();
+                    cr[q] = cc.re;
+                    ci[q] = cc.im;
+                    let k = g.indices[p + q];
+                    xs[q] = as_f64(&x[k * n + i0..k * n + i1]);
                 }
+                fused_caxpy(oc, &xs[..take], &cr, &ci);
+                p += take;
             }
         }
     }
 }
 
-/// `out += K + K†` for a column-major `n × n` `K`, blocked for cache locality.
-pub fn add_with_adjoint(k: &[C64], n: usize, out: &mut [C64]) {
-    const B: usize = 32;
-    for jb in (0..n).step_by(B) {
-        for ib in (0..n).step_by(B) {
-            for j in jb..(jb + B).min(n) {
-                for i in ib..(ib + B).min(n) {
-                    out[i + j * n] += k[i + j * n] + k[j + i * n].conj();
-                }
+#[inline]
+fn as_f64(v: &[C64]) -> &[f64] {
+    // SAFETY: Complex<f64> is repr(C) {re, im}.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f64, 2 * v.len()) }
+}
+
+#[inline]
+fn as_f64_mut(v: &mut [C64]) -> &mut [f64] {
+    // SAFETY: Complex<f64> is repr(C) {re, im}.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut f64, 2 * v.len()) }
+}
+
+/// `o += Σ_q (cr_q + i ci_q) · xs_q` for up to four interleaved complex vectors, one pass.
+#[inline]
+fn fused_caxpy(oc: &mut [f64], xs: &[&[f64]], cr: &[f64; 4], ci: &[f64; 4]) {
+    let o2 = oc.chunks_exact_mut(2);
+    match xs.len() {
+        1 => {
+            for (o, a) in o2.zip(xs[0].chunks_exact(2)) {
+                o[0] += cr[0] * a[0] - ci[0] * a[1];
+                o[1] += cr[0] * a[1] + ci[0] * a[0];
             }
+        }
+        2 => {
+            for ((o, a), b) in o2.zip(xs[0].chunks_exact(2)).zip(xs[1].chunks_exact(2)) {
+                o[0] += (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]);
+                o[1] += (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]);
+            }
+        }
+        3 => {
+            for (((o, a), b), c) in o2.zip(xs[0].chunks_exact(2)).zip(xs[1].chunks_exact(2)).zip(xs[2].chunks_exact(2)) {
+                o[0] += (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]) + (cr[2] * c[0] - ci[2] * c[1]);
+                o[1] += (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]) + (cr[2] * c[1] + ci[2] * c[0]);
+            }
+        }
+        _ => {
+            for ((((o, a), b), c), d) in o2.zip(xs[0].chunks_exact(2)).zip(xs[1].chunks_exact(2)).zip(xs[2].chunks_exact(2)).zip(xs[3].chunks_exact(2)) {
+                o[0] += (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]) + (cr[2] * c[0] - ci[2] * c[1]) + (cr[3] * d[0] - ci[3] * d[1]);
+                o[1] += (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]) + (cr[2] * c[1] + ci[2] * c[0]) + (cr[3] * d[1] + ci[3] * d[0]);
+            }
+        }
+    }
+}
+
+/// Columns `j0 ..` of `(x + x†)/2` for a column-major `n × n` `x`, into `chunk` (blocked).
+fn hermitian_part_cols(x: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
+    const B: usize = 32;
+    let m = chunk.len() / n;
+    for ib in (0..n).step_by(B) {
+        for c in 0..m {
+            let j = j0 + c;
+            for i in ib..(ib + B).min(n) {
+                chunk[i + c * n] = (x[i + j * n] + x[j + i * n].conj()) * 0.5;
+            }
+        }
+    }
+}
+
+/// Columns `j0 ..` of `K + K†` for a column-major `n × n` `K`, written (not added) to `chunk`.
+fn add_with_adjoint_cols(k: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
+    const B: usize = 32;
+    let m = chunk.len() / n;
+    for ib in (0..n).step_by(B) {
+        for c in 0..m {
+            let j = j0 + c;
+            for i in ib..(ib + B).min(n) {
+                chunk[i + c * n] = k[i + j * n] + k[j + i * n].conj();
+            }
+        }
+    }
+}
+
+/// `out += α · X · R` for the output columns in `chunk`, with `Rᵀ` stored as CSR `rt`.
+fn right_mul_cols(alpha: C64, x: &[C64], rt: &Csr, n: usize, j0: usize, chunk: &mut [C64]) {
+    let m = chunk.len() / n;
+    for c in 0..m {
+        let j = j0 + c;
+        let oc = &mut chunk[c * n..(c + 1) * n];
+        for p in rt.indptr[j]..rt.indptr[j + 1] {
+            let k = rt.indices[p];
+            caxpy(alpha * rt.data[p], &x[k * n..(k + 1) * n], oc);
         }
     }
 }

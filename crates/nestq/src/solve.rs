@@ -195,22 +195,32 @@ pub fn mesolve_lindbladian(
     if solver.renormalize {
         warnings.push("renormalize is on: ρ is replaced by (ρ+ρ†)/(2 Tr ρ) after every step, which hides integration error and changes non-trace-preserving dynamics".into());
     }
-    let renorm = move |y: &mut [C64]| {
-        let mut tr = C64::new(0.0, 0.0);
-        for i in 0..n {
-            tr += y[i + i * n];
-        }
+    // After every RK step: exact symmetrisation (keeps the Hermitian fast path valid without a
+    // per-evaluation projection) and, if requested, the seed's renormalisation.
+    let renormalize = solver.renormalize;
+    let project = move |y: &mut [C64]| {
+        let scale = if renormalize {
+            let mut tr = 0.0;
+            for i in 0..n {
+                tr += y[i + i * n].re;
+            }
+            1.0 / tr
+        } else {
+            1.0
+        };
         for j in 0..n {
             for i in 0..=j {
-                let a = y[i + j * n];
-                let b = y[j + i * n];
-                let h = (a + b.conj()) * 0.5 / tr.re;
+                let h = (y[i + j * n] + y[j + i * n].conj()) * (0.5 * scale);
                 y[i + j * n] = h;
                 y[j + i * n] = h.conj();
             }
         }
     };
-    let proj: integrate::Projection = if solver.renormalize { Some(&renorm) } else { None };
+    let rk_method = matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto);
+    if herm && rk_method {
+        rhs.set_input_projection(false);
+    }
+    let proj: integrate::Projection = if renormalize || (herm && rk_method) { Some((&project, renormalize)) } else { None };
     let t0 = times[0];
     let span = times[times.len() - 1] - t0;
     let mut rec = Recorder {

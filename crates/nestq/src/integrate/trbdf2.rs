@@ -138,7 +138,7 @@ pub fn propagate(l: &mut SuperOp, y0: &[C64], times: &[f64], tol: Tolerances, ob
                 st.steps += 1;
                 t = if clipped { tout } else { t + h };
                 std::mem::swap(&mut y, &mut y3);
-                if let Some(p) = proj {
+                if let Some((p, _)) = proj {
                     p(&mut y);
                     l.matvec(&y, &mut k1);
                     st.rhs_evals += 1;

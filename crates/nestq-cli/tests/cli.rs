@@ -1,0 +1,116 @@
+//! The native `nestq` binary: result files, exit codes and error messages.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_nestq"))
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("nestq-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d.join(name)
+}
+
+#[test]
+fn run_writes_the_result_file_of_the_spec() {
+    let out = tmp("nest.json");
+    let st = bin().args(["run", root().join("examples/nest_bridge.json").to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).status().unwrap();
+    assert!(st.success());
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let times = r["times"].as_array().unwrap();
+    assert_eq!(times.len(), 201);
+    for key in ["X0", "X1", "Z0", "Z1", "X0X1"] {
+        assert_eq!(r["expect"][key].as_array().unwrap().len(), 201, "{key}");
+    }
+    assert_eq!(r["measures"]["concurrence:0,1"].as_array().unwrap().len(), 201);
+    assert_eq!(r["final_state"].as_array().unwrap().len(), 4);
+    for k in ["method", "method_reason", "steps", "rhs_evals", "wall_s", "warnings"] {
+        assert!(!r["stats"][k].is_null(), "stats.{k}");
+    }
+    // ⟨Z0⟩(0) = 1 for |00⟩ and the trace stays 1
+    assert!((r["expect"]["Z0"][0].as_f64().unwrap() - 1.0).abs() < 1e-14);
+    assert!(r["measures"]["trace"].as_array().unwrap().iter().all(|t| (t.as_f64().unwrap() - 1.0).abs() < 1e-9));
+}
+
+fn max_diff(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
+    match (a, b) {
+        (serde_json::Value::Array(x), serde_json::Value::Array(y)) => {
+            assert_eq!(x.len(), y.len());
+            x.iter().zip(y).map(|(p, q)| max_diff(p, q)).fold(0.0, f64::max)
+        }
+        (serde_json::Value::Object(x), serde_json::Value::Object(y)) => {
+            assert_eq!(x.len(), y.len());
+            x.iter().map(|(k, v)| max_diff(v, &y[k])).fold(0.0, f64::max)
+        }
+        _ => (a.as_f64().unwrap() - b.as_f64().unwrap()).abs(),
+    }
+}
+
+#[test]
+fn run_matches_the_library() {
+    let out = tmp("q.json");
+    let spec = root().join("test/fixtures/models/qutrit_bridge.json");
+    assert!(bin().args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).status().unwrap().success());
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let m = nestq::Model::from_json_str(&std::fs::read_to_string(&spec).unwrap()).unwrap();
+    let lib = nestq::mesolve(&m, None).unwrap().to_json();
+    // same code, different link-time code generation: equal to the last few bits
+    assert!(max_diff(&r["expect"], &lib["expect"]) < 1e-12);
+    assert!(max_diff(&r["final_state"], &lib["final_state"]) < 1e-12);
+}
+
+#[test]
+fn paper_cross_term_prints_the_cp_warning() {
+    let out = tmp("cross.json");
+    let o = bin().args(["run", root().join("examples/nest_cross_paper.json").to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("not completely positive"), "{err}");
+    let c = bin().args(["check", root().join("examples/nest_cross_paper.json").to_str().unwrap()]).output().unwrap();
+    let rep: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(rep["completely_positive"], false);
+    // the whole Kossakowski matrix (σ− jumps overlap X) has a negative eigenvalue, as the library says
+    let m = nestq::Model::from_json_str(&std::fs::read_to_string(root().join("examples/nest_cross_paper.json")).unwrap()).unwrap();
+    let lib = m.lindbladian().unwrap().cp_report().min_eigenvalue;
+    assert!(lib < -0.05);
+    assert!((rep["cp_min_eigenvalue"].as_f64().unwrap() - lib).abs() < 1e-15);
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_field() {
+    let cases = [
+        (r#"{"dims": [2], "jumps": [{"rate": -1, "ops": "SM0"}], "initial": {"basis": [0]}, "times": [0, 1]}"#, "$.jumps[0].rate"),
+        (r#"{"dims": [2], "hamiltonian": [{"coef": 1, "ops": "X3"}], "initial": {"basis": [0]}, "times": [0, 1]}"#, "$.hamiltonian[0].ops"),
+        (r#"{"dims": [2], "initial": {"basis": [0]}, "times": [0, 1]"#, "invalid JSON"),
+    ];
+    for (i, (json, needle)) in cases.iter().enumerate() {
+        let spec = tmp(&format!("bad{i}.json"));
+        std::fs::write(&spec, json).unwrap();
+        let o = bin().args(["run", spec.to_str().unwrap(), "--out", tmp("never.json").to_str().unwrap()]).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "case {i}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "case {i}: {err}");
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+    }
+    let o = bin().args(["run", "/nonexistent/model.json", "--out", tmp("x.json").to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn steadystate_of_thermal_qubit() {
+    let spec = tmp("thermal.json");
+    std::fs::write(&spec, r#"{"dims": [2], "hamiltonian": [{"coef": 0.5, "ops": "Z0"}],
+      "jumps": [{"rate": 0.3, "ops": "SM0"}, {"rate": 0.1, "ops": "SP0"}], "initial": {"basis": [0]}, "times": [0],
+      "observables": {"z": "Z0"}}"#).unwrap();
+    let out = tmp("thermal.out.json");
+    assert!(bin().args(["steadystate", spec.to_str().unwrap(), "--out", out.to_str().unwrap()]).status().unwrap().success());
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    // n̄ = 0.1/0.2 = 0.5 ⇒ ⟨Z⟩ = −1/(2n̄+1) = −0.5
+    assert!((r["expect"]["z"][0].as_f64().unwrap() + 0.5).abs() < 1e-12);
+}
