@@ -504,7 +504,7 @@ impl MatrixRhs {
         self.coefs.extend(self.sandwiches.iter().map(|s| s.coef.at(t)));
         let par = parallel_ok(n);
         let x: &[C64] = if self.hermitian && self.project {
-            for_columns(par, &mut self.xh, n, |j0, chunk| hermitian_part_cols(x, n, j0, chunk));
+            for_columns(par, &mut self.xh, n, |j0, chunk| plus_adjoint_cols(x, n, j0, chunk, 0.5));
             &self.xh
         } else {
             x
@@ -520,7 +520,7 @@ impl MatrixRhs {
             });
             let k = &self.scratch;
             for_columns(par, out, n, |j0, chunk| {
-                add_with_adjoint_cols(k, n, j0, chunk);
+                plus_adjoint_cols(k, n, j0, chunk, 1.0);
                 mono_sandwiches_cols(sandwiches, coefs, x, n, j0, chunk);
             });
         } else {
@@ -712,29 +712,17 @@ fn fused_caxpy(oc: &mut [f64], xs: &[&[f64]], cr: &[f64; 4], ci: &[f64; 4]) {
     }
 }
 
-/// Columns `j0 ..` of `(x + x†)/2` for a column-major `n × n` `x`, into `chunk` (blocked).
-fn hermitian_part_cols(x: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
+/// Columns `j0 ..` of `scale·(x + x†)` for a column-major `n × n` `x`, written to `chunk`
+/// (blocked so the transposed reads stay in cache). `scale = ½` gives the Hermitian part,
+/// `scale = 1` the fast path's `K + K†`.
+fn plus_adjoint_cols(x: &[C64], n: usize, j0: usize, chunk: &mut [C64], scale: f64) {
     const B: usize = 32;
     let m = chunk.len() / n;
     for ib in (0..n).step_by(B) {
         for c in 0..m {
             let j = j0 + c;
             for i in ib..(ib + B).min(n) {
-                chunk[i + c * n] = (x[i + j * n] + x[j + i * n].conj()) * 0.5;
-            }
-        }
-    }
-}
-
-/// Columns `j0 ..` of `K + K†` for a column-major `n × n` `K`, written (not added) to `chunk`.
-fn add_with_adjoint_cols(k: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
-    const B: usize = 32;
-    let m = chunk.len() / n;
-    for ib in (0..n).step_by(B) {
-        for c in 0..m {
-            let j = j0 + c;
-            for i in ib..(ib + B).min(n) {
-                chunk[i + c * n] = k[i + j * n] + k[j + i * n].conj();
+                chunk[i + c * n] = (x[i + j * n] + x[j + i * n].conj()) * scale;
             }
         }
     }
