@@ -25,12 +25,12 @@ if (ising.length) {
 const br = rows.filter((r) => r.bench === 'bridges');
 if (br.length) {
   const q = br.find((r) => r.impl.startsWith('qutip'));
-  console.log('| bridges | implementation | threads | wall (s) | speed-up vs QuTiP | Σ⟨X0⟩(10) | Δ vs QuTiP |');
+  console.log('| bridges | implementation | threads | wall (s) | speed-up vs QuTiP | Σ⟨Z0⟩(10) | Δ vs QuTiP |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of br) {
     const sp = q && r !== q ? `${(q.wall_s / r.wall_s).toFixed(0)}×` : '';
-    const d = q && r !== q ? Math.abs(r.x0_final_sum - q.x0_final_sum).toExponential(1) : '';
-    console.log(`| ${r.count} | ${r.impl} | ${r.threads ?? 1} | ${fmt(r.wall_s)} | ${sp} | ${r.x0_final_sum.toFixed(6)} | ${d} |`);
+    const d = q && r !== q ? Math.abs(r.z0_final_sum - q.z0_final_sum).toExponential(1) : '';
+    console.log(`| ${r.count} | ${r.impl} | ${r.threads ?? 1} | ${fmt(r.wall_s)} | ${sp} | ${r.z0_final_sum.toFixed(6)} | ${d} |`);
   }
   console.log('');
 }

@@ -56,7 +56,7 @@ fn bridge_model() -> Model {
     Model::from_json_str(r#"{"dims": [2, 2], "parameters": {"omega1": 1, "omega2": 1, "gamma12": 0.1, "kappa": 0.05},
       "hamiltonian": [{"coef": "omega1", "ops": "Z0"}, {"coef": "omega2", "ops": "Z1"}, {"coef": "gamma12", "ops": "X0 X1"}],
       "jumps": [{"rate": "kappa", "ops": "SM0"}, {"rate": "kappa", "ops": "SM1"}],
-      "initial": {"basis": [0, 0]}, "times": {"start": 0, "stop": 10, "count": 51}, "observables": {"X0": "X0"},
+      "initial": {"basis": [0, 0]}, "times": {"start": 0, "stop": 10, "count": 51}, "observables": {"Z0": "Z0"},
       "solver": {"physicality": false}}"#).unwrap()
 }
 
@@ -83,7 +83,7 @@ fn bench_bridges(count: usize) {
         let wall = t0.elapsed().as_secs_f64();
         let finals: Vec<f64> = out.into_iter().map(|r| r.unwrap().expect[0].values.last().unwrap().re).collect();
         println!("{}", json!({"bench": "bridges", "count": count, "impl": format!("nestq-native/{label}"), "threads": threads(),
-            "wall_s": wall, "x0_final_first": finals[0], "x0_final_last": finals[count - 1], "x0_final_sum": finals.iter().sum::<f64>()}));
+            "wall_s": wall, "z0_final_first": finals[0], "z0_final_last": finals[count - 1], "z0_final_sum": finals.iter().sum::<f64>()}));
     }
 }
 

@@ -160,7 +160,7 @@ impl Default for SolverOptions {
             max_steps: 10_000_000,
             renormalize: false,
             memory_budget: 2048 * 1024 * 1024,
-            krylov_dim: 30,
+            krylov_dim: 16,
             physicality: true,
         }
     }
