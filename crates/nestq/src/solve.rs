@@ -89,7 +89,6 @@ struct Recorder<'a, 'p> {
     phys: Physicality,
     last: Option<DMatrix<C64>>,
     progress: Option<Progress<'p>>,
-    error: Option<Error>,
 }
 
 impl Recorder<'_, '_> {
@@ -240,7 +239,6 @@ pub fn mesolve_lindbladian(
         phys: Physicality::default(),
         last: None,
         progress,
-        error: None,
     };
     let y0: Vec<C64> = rho0.as_slice().to_vec();
     let tol = Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps };
@@ -278,9 +276,6 @@ pub fn mesolve_lindbladian(
     let mut istats = istats;
     if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov) {
         istats.rhs_evals = istats.rhs_evals.max(rhs.evals);
-    }
-    if let Some(e) = rec.error.take() {
-        return Err(e);
     }
     if solver.physicality && !rec.phys.min_eigenvalue.is_empty() {
         let (k, worst) = rec.phys.min_eigenvalue.iter().enumerate().fold((0, f64::INFINITY), |a, (i, &v)| if v < a.1 { (i, v) } else { a });
