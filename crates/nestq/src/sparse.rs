@@ -304,16 +304,27 @@ impl Csr {
     }
 }
 
+/// Views complex numbers as their interleaved `[re, im, re, im, …]` doubles.
+#[inline]
+pub(crate) fn as_f64(v: &[C64]) -> &[f64] {
+    // SAFETY: Complex<f64> is repr(C) {re: f64, im: f64}, so n complex are 2n contiguous f64.
+    unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f64, 2 * v.len()) }
+}
+
+/// Mutable form of [`as_f64`].
+#[inline]
+pub(crate) fn as_f64_mut(v: &mut [C64]) -> &mut [f64] {
+    // SAFETY: as in `as_f64`; the borrow is exclusive.
+    unsafe { std::slice::from_raw_parts_mut(v.as_mut_ptr() as *mut f64, 2 * v.len()) }
+}
+
 /// `out += α·x` on complex slices, written on the interleaved f64 representation so that LLVM
 /// vectorises it (SSE2/AVX on x86, simd128 on wasm).
 #[inline]
 pub fn caxpy(alpha: C64, x: &[C64], out: &mut [C64]) {
     debug_assert_eq!(x.len(), out.len());
     let (ar, ai) = (alpha.re, alpha.im);
-    // SAFETY-free reinterpretation through bytemuck-like casting: Complex<f64> is repr(C) {re, im}.
-    let xf: &[f64] = unsafe { std::slice::from_raw_parts(x.as_ptr() as *const f64, 2 * x.len()) };
-    let of: &mut [f64] = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f64, 2 * out.len()) };
-    for (o, xv) in of.chunks_exact_mut(2).zip(xf.chunks_exact(2)) {
+    for (o, xv) in as_f64_mut(out).chunks_exact_mut(2).zip(as_f64(x).chunks_exact(2)) {
         let (xr, xi) = (xv[0], xv[1]);
         o[0] += ar * xr - ai * xi;
         o[1] += ar * xi + ai * xr;

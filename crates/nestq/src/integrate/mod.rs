@@ -111,11 +111,8 @@ fn check_finite(y: &[C64], t: f64) -> Result<()> {
 /// written on the interleaved f64 representation (vectorises; no complex multiplies).
 #[inline]
 fn combine(out: &mut [C64], y: &[C64], h: f64, terms: &[(f64, &[C64])]) {
-    fn f(v: &[C64]) -> &[f64] {
-        // SAFETY: Complex<f64> is repr(C) {re, im}.
-        unsafe { std::slice::from_raw_parts(v.as_ptr() as *const f64, 2 * v.len()) }
-    }
-    let o: &mut [f64] = unsafe { std::slice::from_raw_parts_mut(out.as_mut_ptr() as *mut f64, 2 * out.len()) };
+    use crate::sparse::{as_f64 as f, as_f64_mut};
+    let o = as_f64_mut(out);
     let y = f(y);
     let mut cs = [0.0f64; 8];
     let mut ks: [&[f64]; 8] = [&[]; 8];
