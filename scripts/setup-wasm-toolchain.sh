@@ -126,37 +126,34 @@ deb_cargo_install() {
     nice -n 19 "$DEB_CARGO" install --locked --force "$@"
 }
 
+# ensure_cargo_tool BIN CRATE VERSION MINUTES FAILURE_HINT: installs CRATE =VERSION unless
+# $CARGO_BIN_DIR/BIN already reports VERSION, then checks the installed version.
+ensure_cargo_tool() {
+  local bin="$1" crate="$2" version="$3" minutes="$4" hint="$5" have
+  have="$(tool_version "$CARGO_BIN_DIR/$bin")"
+  if [ "$have" = "$version" ]; then
+    log "$bin $have already installed in $CARGO_BIN_DIR"
+    return
+  fi
+  log "$bin: installed '${have:-none}', want $version: cargo install ($minutes min with 1 job)"
+  deb_cargo_install "$crate" --version "=$version" || die "cargo install $crate =$version --locked failed.$hint"
+  have="$(tool_version "$CARGO_BIN_DIR/$bin")"
+  [ "$have" = "$version" ] || die "$bin --version says '$have' after install"
+}
+
 # ------------------------------------------------------- 3. wasm-bindgen-cli
 STEP="wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-have="$(tool_version "$CARGO_BIN_DIR/wasm-bindgen")"
-if [ "$have" = "$WASM_BINDGEN_VERSION" ]; then
-  log "wasm-bindgen $have already installed in $CARGO_BIN_DIR"
-else
-  log "wasm-bindgen: installed '${have:-none}', want $WASM_BINDGEN_VERSION: cargo install (10-14 min with 1 job)"
-  if ! deb_cargo_install wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION"; then
-    die "cargo install wasm-bindgen-cli =$WASM_BINDGEN_VERSION --locked failed. If it says \
+ensure_cargo_tool wasm-bindgen wasm-bindgen-cli "$WASM_BINDGEN_VERSION" 10-14 " If it says \
 'failed to select a version ... (locked to X)', the registry reachable here lacks a crate that \
 release's Cargo.lock pins (0.2.130 fails so, on webpki-roots 1.0.11): pick another version and pin \
 the same \`wasm-bindgen\` crate version in Cargo.lock."
-  fi
-  have="$(tool_version "$CARGO_BIN_DIR/wasm-bindgen")"
-  [ "$have" = "$WASM_BINDGEN_VERSION" ] || die "wasm-bindgen --version says '$have' after install"
-fi
 onpath="$(command -v wasm-bindgen || true)"
 [ "$onpath" = "$CARGO_BIN_DIR/wasm-bindgen" ] || log "warning: 'wasm-bindgen' on PATH is '${onpath:-none}', not $CARGO_BIN_DIR/wasm-bindgen (source $TOOLS_DIR/env.sh)"
 
 # ---------------------------------------------------------------- 4. wasm-pack
 if [ "$WITH_WASM_PACK" = 1 ]; then
   STEP="wasm-pack $WASM_PACK_VERSION"
-  have="$(tool_version "$CARGO_BIN_DIR/wasm-pack")"
-  if [ "$have" = "$WASM_PACK_VERSION" ]; then
-    log "wasm-pack $have already installed in $CARGO_BIN_DIR"
-  else
-    log "wasm-pack: installed '${have:-none}', want $WASM_PACK_VERSION: cargo install (15-21 min with 1 job)"
-    deb_cargo_install wasm-pack --version "=$WASM_PACK_VERSION" || die "cargo install wasm-pack =$WASM_PACK_VERSION --locked failed"
-    have="$(tool_version "$CARGO_BIN_DIR/wasm-pack")"
-    [ "$have" = "$WASM_PACK_VERSION" ] || die "wasm-pack --version says '$have' after install"
-  fi
+  ensure_cargo_tool wasm-pack wasm-pack "$WASM_PACK_VERSION" 15-21 ""
 else
   log "wasm-pack: skipped (--no-wasm-pack)"
 fi
