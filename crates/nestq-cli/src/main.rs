@@ -10,7 +10,6 @@
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use nestq::{ErrorCode, Model};
-use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -110,34 +109,12 @@ fn run(spec: PathBuf, out: PathBuf, quiet: bool) -> Result<(), nestq::Error> {
 
 fn steadystate(spec: PathBuf, out: PathBuf) -> Result<(), nestq::Error> {
     let model = read_model(&spec)?;
-    let l = model.lindbladian()?;
-    let ss = nestq::steadystate(&l, model.solver.memory_budget)?;
-    let n = ss.rho.nrows();
-    let rho: Vec<Vec<[f64; 2]>> = (0..n).map(|i| (0..n).map(|j| [ss.rho[(i, j)].re, ss.rho[(i, j)].im]).collect()).collect();
-    let mut expect = serde_json::Map::new();
-    for (name, _, op) in &model.observables {
-        let v = nestq::measures::expect(op, &ss.rho);
-        expect.insert(name.clone(), json!([v.re, v.im]));
-    }
-    write_json(&out, &json!({"rho": rho, "residual": ss.residual, "expect": expect}))
+    write_json(&out, &nestq::steady::steadystate_json(&model)?)
 }
 
 fn check(spec: PathBuf) -> Result<(), nestq::Error> {
     let model = read_model(&spec)?;
-    let l = model.lindbladian()?;
-    let cp = l.cp_report();
-    let (m, reason) = nestq::solve::choose_method(&l, &model.solver);
-    let report = json!({
-        "dims": model.dims,
-        "hilbert_dim": model.dim(),
-        "time_independent": l.is_time_independent(),
-        "hermiticity_preserving": l.is_hermiticity_preserving(),
-        "cp_min_eigenvalue": cp.min_eigenvalue,
-        "completely_positive": cp.min_eigenvalue >= -1e-12 && cp.hermitian,
-        "method": m.as_str(),
-        "method_reason": reason,
-        "warnings": cp.warnings,
-    });
+    let report = nestq::solve::check_report(&model)?;
     println!("{}", serde_json::to_string_pretty(&report).expect("json"));
     Ok(())
 }

@@ -34,6 +34,7 @@
 #![warn(missing_docs)]
 
 pub mod batch;
+pub mod clock;
 pub mod coef;
 pub mod error;
 pub mod integrate;
@@ -53,6 +54,6 @@ pub use coef::{Coef, Modulation};
 pub use error::{Error, ErrorCode, Result};
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use model::{Measure, Method, Model, SolverOptions};
-pub use solve::{mesolve, mesolve_lindbladian, SolveResult};
+pub use solve::{mesolve, mesolve_lindbladian, Evolver, SolveResult};
 pub use sparse::Csr;
 pub use steady::{steadystate, SteadyState};

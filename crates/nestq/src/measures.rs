@@ -52,7 +52,8 @@ pub fn hermitian_eigenvalues(rho: &DMatrix<C64>) -> Vec<f64> {
 /// computed from the eigenvalues of the Hermitian part; eigenvalues ≤ 0 contribute nothing
 /// (the limit `x ln x → 0`), as in QuTiP.
 pub fn entropy_vn(rho: &DMatrix<C64>) -> f64 {
-    hermitian_eigenvalues(rho).into_iter().filter(|&l| l > 0.0).map(|l| -l * l.ln()).sum()
+    // `0.0 +` turns the −0 of a pure state (−1·ln 1) into +0.
+    0.0 + hermitian_eigenvalues(rho).into_iter().filter(|&l| l > 0.0).map(|l| -l * l.ln()).sum::<f64>()
 }
 
 fn check_sites(dims: &[usize], sel: &[usize], what: &str) -> Result<()> {

@@ -10,7 +10,6 @@ use crate::sparse::Csr;
 use crate::C64;
 use nalgebra::DMatrix;
 use serde_json::{json, Value};
-use std::time::Instant;
 
 /// Superoperator dimension (n²) up to which `auto` uses the exact dense propagator.
 pub const AUTO_EXPM_MAX: usize = 256;
@@ -182,7 +181,7 @@ pub fn mesolve_lindbladian(
     solver: &SolverOptions,
     progress: Option<Progress>,
 ) -> Result<SolveResult> {
-    let start = Instant::now();
+    let start = crate::clock::now_s();
     let n = l.dim();
     if rho0.nrows() != n || rho0.ncols() != n {
         return Err(Error::arg("rho0", format!("initial state is {}×{} but the generator acts on dimension {n}", rho0.nrows(), rho0.ncols())));
@@ -306,7 +305,7 @@ pub fn mesolve_lindbladian(
             method: method.as_str().into(),
             method_reason: reason,
             integrator: istats,
-            wall_s: start.elapsed().as_secs_f64(),
+            wall_s: crate::clock::now_s() - start,
             cp_min_eigenvalue: cp.min_eigenvalue,
             warnings,
         },
@@ -381,5 +380,126 @@ impl SolveResult {
                 "warnings": st.warnings,
             }
         })
+    }
+}
+
+/// The model's static analysis as JSON: dimensions, time dependence, Hermiticity preservation,
+/// the complete-positivity report (smallest eigenvalue of the normalised Kossakowski matrix) and
+/// the method `auto` would pick. Printed by `nestq check`; the same object in WASM.
+pub fn check_report(model: &Model) -> Result<Value> {
+    let l = model.lindbladian()?;
+    let cp = l.cp_report();
+    let (m, reason) = choose_method(&l, &model.solver);
+    Ok(json!({
+        "dims": model.dims,
+        "hilbert_dim": model.dim(),
+        "time_independent": l.is_time_independent(),
+        "hermiticity_preserving": l.is_hermiticity_preserving(),
+        "cp_min_eigenvalue": cp.min_eigenvalue,
+        "completely_positive": cp.min_eigenvalue >= -1e-12 && cp.hermitian,
+        "method": m.as_str(),
+        "method_reason": reason,
+        "warnings": cp.warnings,
+    }))
+}
+
+/// A density matrix carried forward in time step by step, for callers that change parameters
+/// between steps (the NEST paper's `NESTBridge.evolve(t)`, Listing 1; the neural layer's
+/// adaptive coupling γ(t) = γ₀e^(−β|V_i−V_k|)).
+///
+/// Each [`Evolver::evolve`] integrates from the current time with the model's solver options
+/// (method, tolerances); parameters changed with [`Evolver::set_parameter`] take effect from the
+/// next step on (piecewise-constant in time). Time-dependent modulations use absolute time.
+#[derive(Clone, Debug)]
+pub struct Evolver {
+    model: Model,
+    overrides: std::collections::BTreeMap<String, f64>,
+    l: Lindbladian,
+    rho: DMatrix<C64>,
+    t: f64,
+    last_stats: Option<RunStats>,
+}
+
+impl Evolver {
+    /// Starts at the model's initial state and first output time.
+    pub fn new(model: &Model) -> Result<Evolver> {
+        let l = model.lindbladian()?;
+        let t = model.times.first().copied().unwrap_or(0.0);
+        Ok(Evolver { model: model.clone(), overrides: Default::default(), l, rho: model.initial.clone(), t, last_stats: None })
+    }
+
+    /// Current time.
+    pub fn time(&self) -> f64 {
+        self.t
+    }
+
+    /// Current density matrix (n × n, column-major, basis order of the model's `dims`).
+    pub fn state(&self) -> &DMatrix<C64> {
+        &self.rho
+    }
+
+    /// The model this evolver was built from.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    /// Current value of a named parameter.
+    pub fn parameter(&self, name: &str) -> Result<f64> {
+        self.overrides.get(name).or_else(|| self.model.parameters.get(name)).copied().ok_or_else(|| {
+            Error::arg(format!("parameters.{name}"), format!("unknown parameter '{name}'"))
+        })
+    }
+
+    /// Sets a named parameter of the model (errors name unknown parameters and negative rates).
+    pub fn set_parameter(&mut self, name: &str, value: f64) -> Result<()> {
+        if !value.is_finite() {
+            return Err(Error::arg(format!("parameters.{name}"), format!("value must be finite, got {value}")));
+        }
+        let mut o = self.overrides.clone();
+        o.insert(name.to_string(), value);
+        self.l = self.model.lindbladian_with(&o)?;
+        self.overrides = o;
+        Ok(())
+    }
+
+    /// Replaces the state (validated: square, dimension of the model, finite, Hermitian, trace 1,
+    /// positive semidefinite within 1e-10, as the model file's `initial`).
+    pub fn set_state(&mut self, rho: DMatrix<C64>) -> Result<()> {
+        let n = self.l.dim();
+        if rho.nrows() != n || rho.ncols() != n {
+            return Err(Error::arg("rho", format!("state is {}×{} but the model has dimension {n}", rho.nrows(), rho.ncols())));
+        }
+        crate::model::validate_density_matrix(&rho, "rho")?;
+        self.rho = rho;
+        Ok(())
+    }
+
+    /// Integrates from the current time t to t + dt (dt > 0, finite).
+    pub fn evolve(&mut self, dt: f64) -> Result<()> {
+        if !(dt.is_finite() && dt > 0.0) {
+            return Err(Error::arg("dt", format!("must be finite and > 0, got {dt}")));
+        }
+        let times = [self.t, self.t + dt];
+        let mut solver = self.model.solver.clone();
+        solver.physicality = false;
+        let r = mesolve_lindbladian(&self.l, &self.rho, &times, &[], &[], &solver, None)?;
+        self.rho = r.final_state;
+        self.t += dt;
+        self.last_stats = Some(r.stats);
+        Ok(())
+    }
+
+    /// Statistics of the last [`Evolver::evolve`] call.
+    pub fn last_stats(&self) -> Option<&RunStats> {
+        self.last_stats.as_ref()
+    }
+
+    /// Tr(O ρ) of the current state for an operator on the model's full space.
+    pub fn expect(&self, op: &Csr) -> Result<C64> {
+        let n = self.l.dim();
+        if op.nrows != n || op.ncols != n {
+            return Err(Error::arg("op", format!("operator is {}×{} but the model has dimension {n}", op.nrows, op.ncols)));
+        }
+        Ok(measures::expect(op, &self.rho))
     }
 }

@@ -57,3 +57,18 @@ pub fn steadystate(l: &Lindbladian, budget_bytes: u128) -> Result<SteadyState> {
     let residual = out.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
     Ok(SteadyState { rho, residual })
 }
+
+/// Steady state of a model file as the result JSON of `nestq steadystate`:
+/// `{"rho": [[[re, im], …], …] (row-major), "residual": ‖𝓛ρ‖, "expect": {name: [re, im]}}`.
+pub fn steadystate_json(model: &crate::model::Model) -> Result<serde_json::Value> {
+    let l = model.lindbladian()?;
+    let ss = steadystate(&l, model.solver.memory_budget)?;
+    let n = ss.rho.nrows();
+    let rho: Vec<Vec<[f64; 2]>> = (0..n).map(|i| (0..n).map(|j| [ss.rho[(i, j)].re, ss.rho[(i, j)].im]).collect()).collect();
+    let mut expect = serde_json::Map::new();
+    for (name, _, op) in &model.observables {
+        let v = crate::measures::expect(op, &ss.rho);
+        expect.insert(name.clone(), serde_json::json!([v.re, v.im]));
+    }
+    Ok(serde_json::json!({"rho": rho, "residual": ss.residual, "expect": expect}))
+}

@@ -1,0 +1,685 @@
+//! wasm-bindgen bindings of the nestq engine.
+//!
+//! Thin by design (the rapier.js / loro split): every export wraps one engine call, converts
+//! errors to a JS `Error` carrying `code` and `path`, and copies bulk data out as `Float64Array`s.
+//! Users never see these `Raw*` objects: the hand-written TypeScript facade in `ts/` owns them,
+//! frees them, and turns the errors into its typed `NestqError`.
+//!
+//! Conventions crossing the boundary:
+//! - complex matrices are interleaved `[re, im, re, im, …]` in **row-major** order (entry (i, j)
+//!   at `2·(i·n + j)`), so `data[2*(i*n+j)]` reads like the printed matrix;
+//! - dims are `Uint32Array`s, site 0 is the leftmost tensor factor (QuTiP's convention);
+//! - a Rust panic aborts the instance (panic = "abort"); the hook below stores its message first,
+//!   and the facade reads it with [`last_panic`] to throw `NestqError{code: "panic"}` instead of
+//!   an opaque `RuntimeError: unreachable`.
+
+use nalgebra::DMatrix;
+use nestq::measures;
+use nestq::ops::OpContext;
+use nestq::{Csr, Error as NqError, Evolver, Model, SolveResult, C64};
+use std::sync::Mutex;
+use wasm_bindgen::prelude::*;
+
+#[cfg(feature = "threads")]
+pub use wasm_bindgen_rayon::init_thread_pool;
+
+static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+fn now_s() -> f64 {
+    performance_now() * 1e-3
+}
+
+/// Installs the panic hook and the wall clock. Called by the generated start function.
+#[wasm_bindgen(start)]
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.to_string();
+        if let Ok(mut g) = LAST_PANIC.lock() {
+            *g = Some(msg);
+        }
+    }));
+    #[cfg(target_arch = "wasm32")]
+    nestq::clock::set_clock(now_s);
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = now_s;
+}
+
+/// The message of the last Rust panic (set just before the instance traps), if any.
+#[wasm_bindgen(js_name = lastPanic)]
+pub fn last_panic() -> Option<String> {
+    LAST_PANIC.lock().ok().and_then(|g| g.clone())
+}
+
+/// Engine version (the crate version).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// Whether this module was compiled with the threads feature (wasm-bindgen-rayon).
+#[wasm_bindgen(js_name = hasThreads)]
+pub fn has_threads() -> bool {
+    cfg!(feature = "threads")
+}
+
+/// Whether this module was compiled with `+simd128`.
+#[wasm_bindgen(js_name = hasSimd)]
+pub fn has_simd() -> bool {
+    cfg!(target_feature = "simd128")
+}
+
+/// Size of rayon's pool (1 in the single-threaded build).
+#[wasm_bindgen(js_name = numThreads)]
+pub fn num_threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// How many distinct pool threads took part in a parallel loop of `n` items (proof that the
+/// threaded build really runs on several workers).
+#[wasm_bindgen(js_name = threadsUsed)]
+pub fn threads_used(n: u32) -> u32 {
+    use rayon::prelude::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let seen = AtomicU64::new(0);
+    (0..n).into_par_iter().for_each(|i| {
+        std::hint::black_box((i as f64).sqrt().sin());
+        let t = rayon::current_thread_index().unwrap_or(63);
+        seen.fetch_or(1 << (t % 64), Ordering::Relaxed);
+    });
+    seen.load(Ordering::Relaxed).count_ones()
+}
+
+/// Aborts the instance with a Rust panic (used by the facade's tests of panic reporting).
+#[wasm_bindgen(js_name = debugPanic)]
+pub fn debug_panic(message: &str) {
+    panic!("{message}");
+}
+
+// ------------------------------------------------------------------------------------ errors
+
+fn js_error(e: NqError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("NestqError");
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code.as_str().into());
+    if let Some(p) = &e.path {
+        let _ = js_sys::Reflect::set(&err, &"path".into(), &p.as_str().into());
+    }
+    err.into()
+}
+
+fn arg_error(name: &str, message: impl Into<String>) -> JsValue {
+    js_error(NqError::arg(name, message))
+}
+
+type JsResult<T> = Result<T, JsValue>;
+
+fn to_usize_dims(dims: &[u32], field: &str) -> JsResult<Vec<usize>> {
+    if dims.is_empty() {
+        return Err(arg_error(field, "at least one site is required"));
+    }
+    if let Some(d) = dims.iter().find(|&&d| d < 2) {
+        return Err(arg_error(field, format!("every site dimension must be ≥ 2, got {d}")));
+    }
+    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d as usize));
+    match n {
+        Some(n) if n <= 1 << 14 => Ok(dims.iter().map(|&d| d as usize).collect()),
+        _ => Err(arg_error(field, "total dimension exceeds 16384 (dense density matrices only)")),
+    }
+}
+
+/// Row-major interleaved re/im copy of a complex matrix.
+fn interleave(m: &DMatrix<C64>) -> Vec<f64> {
+    let (r, c) = m.shape();
+    let mut out = Vec::with_capacity(2 * r * c);
+    for i in 0..r {
+        for j in 0..c {
+            let z = m[(i, j)];
+            out.push(z.re);
+            out.push(z.im);
+        }
+    }
+    out
+}
+
+fn deinterleave(data: &[f64], n: usize, field: &str) -> JsResult<DMatrix<C64>> {
+    if data.len() != 2 * n * n {
+        return Err(arg_error(field, format!("expected {} numbers (n = {n}, interleaved re/im, row-major), got {}", 2 * n * n, data.len())));
+    }
+    if data.iter().any(|x| !x.is_finite()) {
+        return Err(arg_error(field, "contains non-finite numbers"));
+    }
+    Ok(DMatrix::from_fn(n, n, |i, j| C64::new(data[2 * (i * n + j)], data[2 * (i * n + j) + 1])))
+}
+
+fn pair(z: C64) -> Vec<f64> {
+    vec![z.re, z.im]
+}
+
+// -------------------------------------------------------------------------------- operators
+
+/// A sparse operator on a tensor-product space (wraps the engine's `Csr`).
+#[wasm_bindgen]
+pub struct RawOperator {
+    dims: Vec<usize>,
+    op: Csr,
+}
+
+#[wasm_bindgen]
+impl RawOperator {
+    /// Builds an operator from the model file's expression syntax (`"X0 X1"`, `"AD0 SM1"`) on
+    /// sites of dimensions `dims`.
+    #[wasm_bindgen(js_name = fromExpr)]
+    pub fn from_expr(dims: &[u32], expr: &str) -> JsResult<RawOperator> {
+        let dims = to_usize_dims(dims, "dims")?;
+        let ctx = OpContext::new(dims.clone());
+        let op = ctx.build_at(expr, "expr").map_err(js_error)?;
+        Ok(RawOperator { dims, op })
+    }
+
+    /// An operator from a dense row-major interleaved matrix.
+    #[wasm_bindgen(js_name = fromDense)]
+    pub fn from_dense(dims: &[u32], data: &[f64]) -> JsResult<RawOperator> {
+        let dims = to_usize_dims(dims, "dims")?;
+        let n = dims.iter().product();
+        let m = deinterleave(data, n, "data")?;
+        Ok(RawOperator { dims, op: Csr::from_dense(&m, 0.0) })
+    }
+
+    /// Site dimensions.
+    pub fn dims(&self) -> Vec<u32> {
+        self.dims.iter().map(|&d| d as u32).collect()
+    }
+
+    /// Dense row-major interleaved copy.
+    pub fn dense(&self) -> Vec<f64> {
+        interleave(&self.op.to_dense())
+    }
+
+    /// Tensor product `self ⊗ other` (QuTiP's `tensor`, self on the left).
+    pub fn tensor(&self, other: &RawOperator) -> RawOperator {
+        let mut dims = self.dims.clone();
+        dims.extend_from_slice(&other.dims);
+        RawOperator { dims, op: self.op.kron(&other.op) }
+    }
+
+    /// `a·self + b·other` with complex a = (a_re, a_im), b likewise.
+    pub fn add(&self, a_re: f64, a_im: f64, other: &RawOperator, b_re: f64, b_im: f64) -> JsResult<RawOperator> {
+        if self.dims != other.dims {
+            return Err(arg_error("other", format!("dims {:?} differ from {:?}", other.dims, self.dims)));
+        }
+        Ok(RawOperator { dims: self.dims.clone(), op: self.op.add(C64::new(a_re, a_im), &other.op, C64::new(b_re, b_im)) })
+    }
+
+    /// Operator product `self · other`.
+    pub fn matmul(&self, other: &RawOperator) -> JsResult<RawOperator> {
+        if self.dims != other.dims {
+            return Err(arg_error("other", format!("dims {:?} differ from {:?}", other.dims, self.dims)));
+        }
+        Ok(RawOperator { dims: self.dims.clone(), op: self.op.matmul(&other.op) })
+    }
+
+    /// Hermitian conjugate.
+    pub fn dag(&self) -> RawOperator {
+        RawOperator { dims: self.dims.clone(), op: self.op.adjoint() }
+    }
+}
+
+// --------------------------------------------------------------------------- density matrix
+
+/// A density matrix with its site dimensions.
+#[wasm_bindgen]
+pub struct RawDensityMatrix {
+    dims: Vec<usize>,
+    rho: DMatrix<C64>,
+}
+
+fn dm(dims: Vec<usize>, rho: DMatrix<C64>) -> RawDensityMatrix {
+    RawDensityMatrix { dims, rho }
+}
+
+#[wasm_bindgen]
+impl RawDensityMatrix {
+    /// From row-major interleaved data; validated (Hermitian, unit trace, positive
+    /// semidefinite) unless `validate` is false.
+    #[wasm_bindgen(js_name = fromData)]
+    pub fn from_data(dims: &[u32], data: &[f64], validate: bool) -> JsResult<RawDensityMatrix> {
+        let dims = to_usize_dims(dims, "dims")?;
+        let n = dims.iter().product();
+        let rho = deinterleave(data, n, "data")?;
+        if validate {
+            nestq::model::validate_density_matrix(&rho, "data").map_err(js_error)?;
+        }
+        Ok(dm(dims, rho))
+    }
+
+    /// |ψ⟩⟨ψ| from an interleaved ket (normalised; zero vectors are an error).
+    #[wasm_bindgen(js_name = fromKet)]
+    pub fn from_ket(dims: &[u32], ket: &[f64]) -> JsResult<RawDensityMatrix> {
+        let dims = to_usize_dims(dims, "dims")?;
+        let n: usize = dims.iter().product();
+        if ket.len() != 2 * n {
+            return Err(arg_error("ket", format!("expected {} numbers (interleaved re/im of {n} amplitudes), got {}", 2 * n, ket.len())));
+        }
+        if ket.iter().any(|x| !x.is_finite()) {
+            return Err(arg_error("ket", "contains non-finite numbers"));
+        }
+        let v = nalgebra::DVector::from_fn(n, |i, _| C64::new(ket[2 * i], ket[2 * i + 1]));
+        let nrm = v.norm();
+        if nrm == 0.0 {
+            return Err(arg_error("ket", "the zero vector cannot be normalised"));
+        }
+        let v = v / C64::new(nrm, 0.0);
+        Ok(dm(dims, &v * v.adjoint()))
+    }
+
+    /// Site dimensions.
+    pub fn dims(&self) -> Vec<u32> {
+        self.dims.iter().map(|&d| d as u32).collect()
+    }
+
+    /// Row-major interleaved copy.
+    pub fn data(&self) -> Vec<f64> {
+        interleave(&self.rho)
+    }
+
+    /// Tr ρ as [re, im].
+    pub fn trace(&self) -> Vec<f64> {
+        pair(measures::trace(&self.rho))
+    }
+
+    /// Tr(O ρ) as [re, im].
+    pub fn expect(&self, op: &RawOperator) -> JsResult<Vec<f64>> {
+        if op.dims != self.dims {
+            return Err(arg_error("op", format!("operator dims {:?} differ from state dims {:?}", op.dims, self.dims)));
+        }
+        Ok(pair(measures::expect(&op.op, &self.rho)))
+    }
+
+    /// Tr ρ².
+    pub fn purity(&self) -> f64 {
+        measures::purity(&self.rho)
+    }
+
+    /// Von Neumann entropy −Tr ρ ln ρ (nats).
+    #[wasm_bindgen(js_name = entropyVN)]
+    pub fn entropy_vn(&self) -> f64 {
+        measures::entropy_vn(&self.rho)
+    }
+
+    /// Eigenvalues (ascending) of the Hermitian part.
+    pub fn eigenvalues(&self) -> Vec<f64> {
+        measures::hermitian_eigenvalues(&self.rho)
+    }
+
+    /// Reduced state on `keep` (in the given order).
+    pub fn ptrace(&self, keep: &[u32]) -> JsResult<RawDensityMatrix> {
+        let keep: Vec<usize> = keep.iter().map(|&k| k as usize).collect();
+        let r = measures::ptrace(&self.rho, &self.dims, &keep).map_err(js_error)?;
+        Ok(dm(keep.iter().map(|&k| self.dims[k]).collect(), r))
+    }
+
+    /// ρ ⊗ σ.
+    pub fn tensor(&self, other: &RawDensityMatrix) -> RawDensityMatrix {
+        let mut dims = self.dims.clone();
+        dims.extend_from_slice(&other.dims);
+        dm(dims, self.rho.kronecker(&other.rho))
+    }
+
+    /// S(A) + S(B) − S(AB) of sites a and b (nats).
+    #[wasm_bindgen(js_name = mutualInformation)]
+    pub fn mutual_information(&self, a: u32, b: u32) -> JsResult<f64> {
+        measures::mutual_information(&self.rho, &self.dims, a as usize, b as usize).map_err(js_error)
+    }
+
+    /// Wootters concurrence of qubits a and b.
+    pub fn concurrence(&self, a: u32, b: u32) -> JsResult<f64> {
+        measures::concurrence(&self.rho, &self.dims, a as usize, b as usize).map_err(js_error)
+    }
+
+    /// Negativity (‖ρ^{T_b}‖₁ − 1)/2 of sites a and b.
+    pub fn negativity(&self, a: u32, b: u32) -> JsResult<f64> {
+        measures::negativity(&self.rho, &self.dims, a as usize, b as usize).map_err(js_error)
+    }
+
+    /// log₂ ‖ρ^{T_b}‖₁.
+    #[wasm_bindgen(js_name = logNegativity)]
+    pub fn log_negativity(&self, a: u32, b: u32) -> JsResult<f64> {
+        measures::log_negativity(&self.rho, &self.dims, a as usize, b as usize).map_err(js_error)
+    }
+
+    /// Uhlmann fidelity (squared convention, F(ρ,ρ) = 1).
+    pub fn fidelity(&self, other: &RawDensityMatrix) -> JsResult<f64> {
+        if other.dims != self.dims {
+            return Err(arg_error("other", format!("dims {:?} differ from {:?}", other.dims, self.dims)));
+        }
+        Ok(measures::fidelity(&self.rho, &other.rho))
+    }
+}
+
+// ------------------------------------------------------------------------------------ model
+
+/// A parsed model file (docs/model-format.md).
+#[wasm_bindgen]
+pub struct RawModel {
+    model: Model,
+}
+
+fn progress_fn(f: &js_sys::Function) -> impl FnMut(f64) -> bool + '_ {
+    move |frac: f64| match f.call1(&JsValue::NULL, &frac.into()) {
+        // `false` aborts; anything else (undefined, true) continues. A throwing callback aborts too.
+        Ok(v) => v.as_bool() != Some(false),
+        Err(_) => false,
+    }
+}
+
+#[wasm_bindgen]
+impl RawModel {
+    /// Parses and validates a model file (JSON text). Errors carry the JSON path.
+    #[wasm_bindgen(constructor)]
+    pub fn new(text: &str) -> JsResult<RawModel> {
+        Model::from_json_str(text).map(|model| RawModel { model }).map_err(js_error)
+    }
+
+    /// Site dimensions.
+    pub fn dims(&self) -> Vec<u32> {
+        self.model.dims.iter().map(|&d| d as u32).collect()
+    }
+
+    /// Output times.
+    pub fn times(&self) -> Vec<f64> {
+        self.model.times.clone()
+    }
+
+    /// Names of the model's parameters (sorted).
+    #[wasm_bindgen(js_name = parameterNames)]
+    pub fn parameter_names(&self) -> Vec<String> {
+        self.model.parameters.keys().cloned().collect()
+    }
+
+    /// Value of a named parameter.
+    pub fn parameter(&self, name: &str) -> JsResult<f64> {
+        self.model.parameters.get(name).copied().ok_or_else(|| arg_error(&format!("parameters.{name}"), format!("unknown parameter '{name}'")))
+    }
+
+    /// The initial state.
+    pub fn initial(&self) -> RawDensityMatrix {
+        dm(self.model.dims.clone(), self.model.initial.clone())
+    }
+
+    /// `nestq check`'s report as JSON text.
+    pub fn check(&self) -> JsResult<String> {
+        nestq::solve::check_report(&self.model).map(|v| v.to_string()).map_err(js_error)
+    }
+
+    /// Integrates the model. `progress(fraction)` is called after output times and steps;
+    /// returning `false` (or throwing) aborts with code `aborted`.
+    pub fn mesolve(&self, progress: Option<js_sys::Function>) -> JsResult<RawResult> {
+        let r = match &progress {
+            Some(f) => {
+                let mut p = progress_fn(f);
+                nestq::mesolve(&self.model, Some(&mut p))
+            }
+            None => nestq::mesolve(&self.model, None),
+        };
+        r.map(|result| RawResult { dims: self.model.dims.clone(), result }).map_err(js_error)
+    }
+
+    /// Integrates with some parameters overridden: `names[i] = values[i]`.
+    #[wasm_bindgen(js_name = mesolveWith)]
+    pub fn mesolve_with(&self, names: Vec<String>, values: &[f64], progress: Option<js_sys::Function>) -> JsResult<RawResult> {
+        let ov = overrides(&names, values)?;
+        let l = self.model.lindbladian_with(&ov).map_err(js_error)?;
+        let obs: Vec<_> = self.model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
+        let m = &self.model;
+        let r = match &progress {
+            Some(f) => {
+                let mut p = progress_fn(f);
+                nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, Some(&mut p))
+            }
+            None => nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, None),
+        };
+        r.map(|result| RawResult { dims: m.dims.clone(), result }).map_err(js_error)
+    }
+
+    /// Solves for many parameter sets in parallel (rayon): `values` is row-major
+    /// `sets × names.length`. Returns a batch whose entries are results or errors.
+    #[wasm_bindgen(js_name = sweep)]
+    pub fn sweep(&self, names: Vec<String>, values: &[f64]) -> JsResult<RawBatch> {
+        let k = names.len();
+        if k == 0 {
+            return Err(arg_error("names", "at least one parameter name is required"));
+        }
+        if values.len() % k != 0 {
+            return Err(arg_error("values", format!("length {} is not a multiple of {k} parameter names", values.len())));
+        }
+        let sets = values.chunks(k).map(|row| overrides(&names, row)).collect::<JsResult<Vec<_>>>()?;
+        let out = nestq::mesolve_sweep(&self.model, &sets);
+        Ok(RawBatch { entries: out.into_iter().map(|r| Some((self.model.dims.clone(), r))).collect() })
+    }
+
+    /// Steady state (`nestq steadystate`'s JSON text).
+    pub fn steadystate(&self) -> JsResult<String> {
+        nestq::steady::steadystate_json(&self.model).map(|v| v.to_string()).map_err(js_error)
+    }
+}
+
+fn overrides(names: &[String], values: &[f64]) -> JsResult<std::collections::BTreeMap<String, f64>> {
+    if names.len() != values.len() {
+        return Err(arg_error("values", format!("{} values for {} names", values.len(), names.len())));
+    }
+    let mut m = std::collections::BTreeMap::new();
+    for (n, &v) in names.iter().zip(values) {
+        if !v.is_finite() {
+            return Err(arg_error(&format!("parameters.{n}"), format!("value must be finite, got {v}")));
+        }
+        m.insert(n.clone(), v);
+    }
+    Ok(m)
+}
+
+/// Solves many model files (JSON texts) in parallel (rayon; worker threads in the threaded
+/// build). A parse error fails the whole call with path `models[i].…`; solver errors are per
+/// entry.
+#[wasm_bindgen(js_name = mesolveBatch)]
+pub fn mesolve_batch(texts: Vec<String>) -> JsResult<RawBatch> {
+    let models = texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            Model::from_json_str(t).map_err(|e| {
+                let inner = e.path.as_deref().map(|p| p.trim_start_matches('$').to_string()).unwrap_or_default();
+                js_error(NqError { path: Some(format!("models[{i}]{inner}")), ..e })
+            })
+        })
+        .collect::<JsResult<Vec<_>>>()?;
+    let results = nestq::mesolve_batch(&models);
+    Ok(RawBatch { entries: models.into_iter().map(|m| m.dims).zip(results).map(Some).collect() })
+}
+
+/// Results of a batch or sweep, in input order; each entry is taken out once.
+#[wasm_bindgen]
+pub struct RawBatch {
+    entries: Vec<Option<(Vec<usize>, nestq::Result<SolveResult>)>>,
+}
+
+#[wasm_bindgen]
+impl RawBatch {
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the batch is empty.
+    #[wasm_bindgen(js_name = isEmpty)]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Moves entry `i` out: its result, or throws its error.
+    pub fn take(&mut self, i: usize) -> JsResult<RawResult> {
+        let n = self.entries.len();
+        let slot = self.entries.get_mut(i).ok_or_else(|| arg_error("i", format!("index {i} out of range (batch of {n})")))?;
+        match slot.take() {
+            None => Err(arg_error("i", format!("entry {i} was already taken"))),
+            Some((dims, Ok(result))) => Ok(RawResult { dims, result }),
+            Some((_, Err(e))) => Err(js_error(e)),
+        }
+    }
+}
+
+// ----------------------------------------------------------------------------------- result
+
+/// The result of one solve. Bulk series come out as `Float64Array` copies.
+#[wasm_bindgen]
+pub struct RawResult {
+    dims: Vec<usize>,
+    result: SolveResult,
+}
+
+#[wasm_bindgen]
+impl RawResult {
+    /// Output times.
+    pub fn times(&self) -> Vec<f64> {
+        self.result.times.clone()
+    }
+
+    /// Observable names, in model order.
+    #[wasm_bindgen(js_name = expectNames)]
+    pub fn expect_names(&self) -> Vec<String> {
+        self.result.expect.iter().map(|e| e.name.clone()).collect()
+    }
+
+    /// Whether observable `i` is real by construction (then `expectIm` is all zeros and the
+    /// result file stores plain numbers).
+    #[wasm_bindgen(js_name = expectIsReal)]
+    pub fn expect_is_real(&self, i: usize) -> JsResult<bool> {
+        self.series(i).map(|e| e.real)
+    }
+
+    /// Real parts of observable `i` over time.
+    #[wasm_bindgen(js_name = expectRe)]
+    pub fn expect_re(&self, i: usize) -> JsResult<Vec<f64>> {
+        self.series(i).map(|e| e.values.iter().map(|z| z.re).collect())
+    }
+
+    /// Imaginary parts of observable `i` over time.
+    #[wasm_bindgen(js_name = expectIm)]
+    pub fn expect_im(&self, i: usize) -> JsResult<Vec<f64>> {
+        self.series(i).map(|e| e.values.iter().map(|z| z.im).collect())
+    }
+
+    /// Measure names (`"concurrence:0,1"`, …), in model order.
+    #[wasm_bindgen(js_name = measureNames)]
+    pub fn measure_names(&self) -> Vec<String> {
+        self.result.measures.iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Values of measure `i` over time.
+    pub fn measure(&self, i: usize) -> JsResult<Vec<f64>> {
+        self.result.measures.get(i).map(|(_, v)| v.clone()).ok_or_else(|| arg_error("i", format!("measure index {i} out of range")))
+    }
+
+    /// |Tr ρ − 1| at each output time (empty when physicality checks are off).
+    #[wasm_bindgen(js_name = traceDrift)]
+    pub fn trace_drift(&self) -> Vec<f64> {
+        self.result.physicality.trace_drift.clone()
+    }
+
+    /// max |ρ − ρ†| at each output time.
+    #[wasm_bindgen(js_name = hermiticityError)]
+    pub fn hermiticity_error(&self) -> Vec<f64> {
+        self.result.physicality.hermiticity_error.clone()
+    }
+
+    /// Smallest eigenvalue of ρ at each output time.
+    #[wasm_bindgen(js_name = minEigenvalue)]
+    pub fn min_eigenvalue(&self) -> Vec<f64> {
+        self.result.physicality.min_eigenvalue.clone()
+    }
+
+    /// The state at the last output time.
+    #[wasm_bindgen(js_name = finalState)]
+    pub fn final_state(&self) -> RawDensityMatrix {
+        dm(self.dims.clone(), self.result.final_state.clone())
+    }
+
+    /// `stats` of the result file as JSON text.
+    #[wasm_bindgen(js_name = statsJson)]
+    pub fn stats_json(&self) -> String {
+        self.result.to_json()["stats"].to_string()
+    }
+
+    /// The whole result file (same shape and numbers as the native `nestq run`) as JSON text.
+    #[wasm_bindgen(js_name = toJson)]
+    pub fn to_json(&self) -> String {
+        self.result.to_json().to_string()
+    }
+}
+
+impl RawResult {
+    fn series(&self, i: usize) -> JsResult<&nestq::solve::ExpectSeries> {
+        self.result.expect.get(i).ok_or_else(|| arg_error("i", format!("observable index {i} out of range")))
+    }
+}
+
+// ---------------------------------------------------------------------------------- evolver
+
+/// A state carried forward step by step with parameters changed in between (the NEST paper's
+/// `NESTBridge.evolve`).
+#[wasm_bindgen]
+pub struct RawEvolver {
+    ev: Evolver,
+}
+
+#[wasm_bindgen]
+impl RawEvolver {
+    /// Starts at the model's initial state and first output time.
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: &RawModel) -> JsResult<RawEvolver> {
+        Evolver::new(&model.model).map(|ev| RawEvolver { ev }).map_err(js_error)
+    }
+
+    /// Current time.
+    pub fn time(&self) -> f64 {
+        self.ev.time()
+    }
+
+    /// Integrates from t to t + dt.
+    pub fn evolve(&mut self, dt: f64) -> JsResult<()> {
+        self.ev.evolve(dt).map_err(js_error)
+    }
+
+    /// Sets a named model parameter from the next step on.
+    #[wasm_bindgen(js_name = setParameter)]
+    pub fn set_parameter(&mut self, name: &str, value: f64) -> JsResult<()> {
+        self.ev.set_parameter(name, value).map_err(js_error)
+    }
+
+    /// Current value of a named parameter.
+    pub fn parameter(&self, name: &str) -> JsResult<f64> {
+        self.ev.parameter(name).map_err(js_error)
+    }
+
+    /// Tr(O ρ) of the current state as [re, im].
+    pub fn expect(&self, op: &RawOperator) -> JsResult<Vec<f64>> {
+        self.ev.expect(&op.op).map(pair).map_err(js_error)
+    }
+
+    /// Copy of the current state.
+    pub fn state(&self) -> RawDensityMatrix {
+        dm(self.ev.model().dims.clone(), self.ev.state().clone())
+    }
+
+    /// Replaces the current state (validated).
+    #[wasm_bindgen(js_name = setState)]
+    pub fn set_state(&mut self, rho: &RawDensityMatrix) -> JsResult<()> {
+        self.ev.set_state(rho.rho.clone()).map_err(js_error)
+    }
+}
+

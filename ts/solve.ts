@@ -1,0 +1,215 @@
+/**
+ * `mesolve`, `steadystate` and batched solves (QuTiP's names), synchronous in the calling
+ * thread. Results are plain objects of typed-array copies: nothing in them needs freeing.
+ * @module
+ */
+import { NestqError } from './errors.js';
+import { Model, withModel } from './model.js';
+import { call, toNestqError, type RawModule } from './raw.js';
+import type { ModelSpec, ResultJSON, StatsJSON } from './spec.js';
+import type { DensityMatrixData } from './state.js';
+
+type RawResult = RawModule['RawResult']['prototype'];
+
+/** Options of {@link mesolve}. */
+export interface MesolveOptions {
+  /**
+   * Called with the fraction done (0…1) after output times and integrator steps. Return
+   * `false` to abort (the solve then throws `NestqError{code: "aborted"}`).
+   */
+  onProgress?: (fraction: number) => boolean | void;
+  /**
+   * Aborts the solve when signalled. A synchronous solve blocks its thread, so the signal is
+   * seen only if it is triggered from `onProgress` or before the call; to abort from elsewhere
+   * use {@link mesolveAsync}, which runs in a worker.
+   */
+  signal?: AbortSignal;
+  /** Values overriding some of the model's `parameters`. */
+  parameters?: Record<string, number>;
+}
+
+/** Result of {@link mesolve}; the same content as the result file ({@link ResultJSON}). */
+export interface MesolveResult {
+  /** Output times. */
+  times: Float64Array;
+  /** Re Tr(O ρ(t)) for every observable. */
+  expect: Record<string, Float64Array>;
+  /** Im Tr(O ρ(t)) for the observables that are not real by construction. */
+  expectImag: Record<string, Float64Array>;
+  /** Measures over time (`concurrence:0,1`, …). */
+  measures: Record<string, Float64Array>;
+  /** |Tr ρ − 1|, max|ρ − ρ†| and the smallest eigenvalue of ρ at each output time. */
+  physicality: { traceDrift: Float64Array; hermiticityError: Float64Array; minEigenvalue: Float64Array };
+  /** ρ at the last output time. */
+  finalState: DensityMatrixData;
+  /** Method, steps, warnings (e.g. the complete-positivity warning of the NEST cross term). */
+  stats: StatsJSON;
+  /** The result file, identical in shape to the native `nestq run` output. */
+  toJSON(): ResultJSON;
+}
+
+function checkSignal(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new NestqError('aborted', `aborted by the caller: ${String(signal.reason ?? 'AbortSignal')}`);
+}
+
+function progressFn(opts: MesolveOptions): ((f: number) => boolean) | undefined {
+  const { onProgress, signal } = opts;
+  if (!onProgress && !signal) return undefined;
+  return (f: number) => {
+    if (signal?.aborted) return false;
+    const r = onProgress?.(f);
+    return r !== false && !signal?.aborted;
+  };
+}
+
+/** Copies a raw result out and frees it. */
+export function readResult(r: RawResult): MesolveResult {
+  try {
+    const names = r.expectNames();
+    const expect: Record<string, Float64Array> = {};
+    const expectImag: Record<string, Float64Array> = {};
+    names.forEach((n, i) => {
+      expect[n] = r.expectRe(i);
+      if (!r.expectIsReal(i)) expectImag[n] = r.expectIm(i);
+    });
+    const measures: Record<string, Float64Array> = {};
+    r.measureNames().forEach((n, i) => (measures[n] = r.measure(i)));
+    const fs = r.finalState();
+    let finalState: DensityMatrixData;
+    try {
+      finalState = { dims: Array.from(fs.dims()), data: fs.data() };
+    } finally {
+      fs.free();
+    }
+    const res: MesolveResult = {
+      times: r.times(),
+      expect,
+      expectImag,
+      measures,
+      physicality: { traceDrift: r.traceDrift(), hermiticityError: r.hermiticityError(), minEigenvalue: r.minEigenvalue() },
+      finalState,
+      stats: JSON.parse(r.statsJson()) as StatsJSON,
+      toJSON: () => resultToJSON(res),
+    };
+    return res;
+  } catch (e) {
+    throw toNestqError(e);
+  } finally {
+    r.free();
+  }
+}
+
+/** The result file of a {@link MesolveResult}. */
+export function resultToJSON(r: MesolveResult): ResultJSON {
+  const expect: ResultJSON['expect'] = {};
+  for (const [k, re] of Object.entries(r.expect)) {
+    const im = r.expectImag[k];
+    expect[k] = im ? Array.from(re, (x, i): [number, number] => [x, im[i]!]) : Array.from(re);
+  }
+  const measures: ResultJSON['measures'] = {};
+  for (const [k, v] of Object.entries(r.measures)) measures[k] = Array.from(v);
+  const n = r.finalState.dims.reduce((a, b) => a * b, 1);
+  const d = r.finalState.data;
+  const final_state = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): [number, number] => [d[2 * (i * n + j)]!, d[2 * (i * n + j) + 1]!]));
+  return {
+    times: Array.from(r.times),
+    expect,
+    measures,
+    physicality: {
+      trace_drift: Array.from(r.physicality.traceDrift),
+      hermiticity_error: Array.from(r.physicality.hermiticityError),
+      min_eigenvalue: Array.from(r.physicality.minEigenvalue),
+    },
+    final_state,
+    stats: r.stats,
+  };
+}
+
+/**
+ * Integrates the model's master equation (QuTiP `mesolve`) and evaluates its observables,
+ * measures and physicality diagnostics at the output times. Synchronous.
+ * @throws NestqError `invalid_model` (with path), `memory_budget`, `numerical`, `aborted`.
+ */
+export function mesolve(model: Model | ModelSpec | string, options: MesolveOptions = {}): MesolveResult {
+  checkSignal(options.signal);
+  return withModel(model, (m) => {
+    const raw = Model.rawOf(m);
+    const p = progressFn(options);
+    const params = options.parameters;
+    const r = params
+      ? call(() => raw.mesolveWith(Object.keys(params), Float64Array.from(Object.values(params)), p))
+      : call(() => raw.mesolve(p));
+    return readResult(r);
+  });
+}
+
+/** Steady state of a time-independent model (sparse LU, QuTiP's direct method). */
+export interface SteadyStateResult {
+  /** ρ_ss. */
+  rho: DensityMatrixData;
+  /** ‖𝓛 ρ_ss‖ (Frobenius). */
+  residual: number;
+  /** Tr(O ρ_ss) as [re, im] for each observable of the model. */
+  expect: Record<string, [number, number]>;
+}
+
+/** Steady state ρ_ss with 𝓛ρ_ss = 0, Tr ρ_ss = 1 (QuTiP `steadystate`). */
+export function steadystate(model: Model | ModelSpec | string): SteadyStateResult {
+  return withModel(model, (m) => {
+    const raw = Model.rawOf(m);
+    const j = JSON.parse(call(() => raw.steadystate())) as { rho: [number, number][][]; residual: number; expect: Record<string, [number, number]> };
+    const n = j.rho.length;
+    const data = new Float64Array(2 * n * n);
+    j.rho.forEach((row, i) => row.forEach((z, k) => data.set(z, 2 * (i * n + k))));
+    return { rho: { dims: m.dims, data }, residual: j.residual, expect: j.expect };
+  });
+}
+
+/** One entry of a batch: a result or the error of that entry. */
+export type BatchEntry = { ok: true; result: MesolveResult } | { ok: false; error: NestqError };
+
+function readBatch(b: RawModule['RawBatch']['prototype']): BatchEntry[] {
+  try {
+    const out: BatchEntry[] = [];
+    for (let i = 0; i < b.len(); i++) {
+      try {
+        out.push({ ok: true, result: readResult(b.take(i)) });
+      } catch (e) {
+        const err = toNestqError(e);
+        if (!(err instanceof NestqError) || err.code === 'panic') throw err;
+        out.push({ ok: false, error: err });
+      }
+    }
+    return out;
+  } finally {
+    b.free();
+  }
+}
+
+/**
+ * Solves many models in parallel (rayon; on worker threads in the threaded build). A model that
+ * does not parse fails the call (path `models[i].…`); solver failures are per entry.
+ */
+export function mesolveBatch(models: readonly (ModelSpec | string)[]): BatchEntry[] {
+  const texts = models.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
+  return readBatch(call((m) => m.mesolveBatch(texts)));
+}
+
+/**
+ * Solves one model for many parameter sets in parallel: `sets[k]` overrides some of the
+ * model's `parameters` (every set must name the same parameters).
+ */
+export function mesolveSweep(model: Model | ModelSpec | string, sets: readonly Record<string, number>[]): BatchEntry[] {
+  const first = sets[0];
+  if (!first) return [];
+  const names = Object.keys(first);
+  const values = new Float64Array(sets.length * names.length);
+  sets.forEach((s, k) => {
+    const keys = Object.keys(s);
+    if (keys.length !== names.length || names.some((n) => !(n in s))) {
+      throw new NestqError('invalid_argument', `every set must name the same parameters (${names.join(', ')})`, `sets[${k}]`);
+    }
+    names.forEach((n, i) => (values[k * names.length + i] = s[n]!));
+  });
+  return withModel(model, (m) => readBatch(call(() => Model.rawOf(m).sweep(names, values))));
+}
