@@ -32,10 +32,14 @@ build() { # variant flags [cargo args...]
   log "building $v ($flags)"
   rm -rf "$out"
   env CARGO_TARGET_DIR="$ROOT/target/wasm-$v" RUSTFLAGS="$flags" \
-    wasm-pack --log-level warn build crates/nestq-wasm --mode force --target web --profile wasm --no-pack \
+    wasm-pack --log-level warn build crates/nestq-wasm --mode force --target web --profile wasm --no-pack --no-opt \
       --out-dir "$out" --out-name nestq_wasm -- -Z build-std=std,panic_abort "$@"
   rm -f "$out/.gitignore"
-  local opt_flags=(-O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
+  # -O2 on the threaded module hangs initThreadPool (measured on this module with binaryen 132;
+  # -O1 is safe and takes most of the size gain), so mt gets -O1.
+  local level=-O2
+  [ "$v" = mt ] && level=-O1
+  local opt_flags=("$level" --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals)
   [ "$v" = mt ] && opt_flags+=(--enable-threads)
   wasm-opt "${opt_flags[@]}" "$out/nestq_wasm_bg.wasm" -o "$out/nestq_wasm_bg.opt.wasm"
   mv "$out/nestq_wasm_bg.opt.wasm" "$out/nestq_wasm_bg.wasm"

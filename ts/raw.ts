@@ -191,3 +191,8 @@ async function load(options: InitOptions): Promise<RuntimeInfo> {
   }
   return { ...info };
 }
+
+/** @internal The loaded raw module, for the project's own build checks and benchmarks. */
+export function rawModuleForChecks(): RawModule {
+  return raw();
+}

@@ -54,3 +54,11 @@ export class WorkerShim extends EventTarget {
 
 const g = globalThis as Record<string, unknown>;
 if (typeof g.Worker === 'undefined') g.Worker = WorkerShim;
+// wasm-bindgen-rayon's worker script is also imported on the main thread (for startWorkers) and
+// registers a `message` listener on `self` at top level: give the main thread an inert one.
+if (typeof g.self === 'undefined') {
+  const inert = new EventTarget();
+  g.self = globalThis;
+  g.addEventListener ??= inert.addEventListener.bind(inert);
+  g.removeEventListener ??= inert.removeEventListener.bind(inert);
+}
