@@ -1,9 +1,26 @@
 #!/usr/bin/env bash
-# `npm test`: every Rust test of the workspace (engine unit + golden-fixture + property tests,
-# CLI tests against the native binary).
+# `npm test`: every Rust and TypeScript test, on a fresh machine too (installs what is missing).
+#  1. cargo test --workspace --release   engine unit, golden-fixture and property tests, native CLI
+#  2. npm ci (if needed), scripts/build.sh   wasm toolchain, st + mt WebAssembly builds (SIMD checked),
+#                                             TypeScript facade, thread-pool check
+#  3. scripts/ensure-chromium.sh          Debian's chromium for the browser test
+#  4. vitest run                          fixtures through WASM (st and mt), API, memory, package,
+#                                         npm CLI vs native, browser demo in headless Chromium
 set -euo pipefail
 cd "$(dirname "$0")/.."
+t0=$(date +%s)
+stamp() { echo "[nestq test] $* ($(( $(date +%s) - t0 )) s)"; }
 bash scripts/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-echo "[nestq] cargo test --workspace --release"
+stamp "cargo test --workspace --release"
 cargo test --workspace --release
+if [ ! -d node_modules/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  stamp "npm ci"
+  npm ci --no-audit --no-fund
+fi
+stamp "build (wasm + TypeScript)"
+bash scripts/build.sh
+bash scripts/ensure-chromium.sh
+stamp "vitest"
+npx vitest run
+stamp "all tests passed"

@@ -29,5 +29,6 @@ export {
   type SteadyStateResult,
   type BatchEntry,
 } from './solve.js';
+export { mesolveAsync, type MesolveAsyncOptions } from './async.js';
 export { NESTBridge, nestBridgeModel, type NESTBridgeOptions } from './bridge.js';
 export type * from './spec.js';
