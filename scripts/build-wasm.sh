@@ -35,6 +35,9 @@ build() { # variant flags [cargo args...]
     wasm-pack --log-level warn build crates/nestq-wasm --mode force --target web --profile wasm --no-pack --no-opt \
       --out-dir "$out" --out-name nestq_wasm -- -Z build-std=std,panic_abort "$@"
   rm -f "$out/.gitignore"
+  # wasm-bindgen-rayon's worker imports its package as a directory (`import('../../..')`):
+  # a package.json lets bundlers and Node's resolver find the glue module.
+  printf '{"name": "nestq-wasm-%s", "private": true, "type": "module", "main": "nestq_wasm.js", "module": "nestq_wasm.js"}\n' "$v" > "$out/package.json"
   # -O2 on the threaded module hangs initThreadPool (measured on this module with binaryen 132;
   # -O1 is safe and takes most of the size gain), so mt gets -O1.
   local level=-O2

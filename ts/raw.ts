@@ -163,7 +163,11 @@ async function load(options: InitOptions): Promise<RuntimeInfo> {
     if (mod !== undefined && info?.threaded) {
       throw new NestqError('invalid_argument', 'the threaded build cannot be re-instantiated in this process (its worker pool is fixed): restart the process or reload the page', 'force');
     }
-    if (isNode) await import('./node/worker-shim.js');
+    if (isNode) {
+      // hidden from bundlers: the shim (node:worker_threads) must not enter browser bundles
+      const shim = './node/worker-shim.js';
+      await import(/* @vite-ignore */ shim);
+    }
     m = (await import('../wasm/mt/nestq_wasm.js' as string)) as RawModule;
   } else if (gen === 0) {
     m = (await import('../wasm/st/nestq_wasm.js' as string)) as RawModule;

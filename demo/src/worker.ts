@@ -1,0 +1,61 @@
+/// <reference lib="webworker" />
+/**
+ * The solver: a dedicated module Worker. Inside a Worker of a cross-origin isolated page nestq
+ * may load its threaded build (the pool threads block on Atomics.wait, which the main thread may
+ * not), so `init({threads: 2})` starts a rayon pool of two more workers here.
+ */
+import { init, mesolve } from 'nestq';
+import { demoModel } from './model';
+import type { FromWorker, ToWorker } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
+const post = (m: FromWorker) => self.postMessage(m);
+
+const t0 = performance.now();
+const ready = init({ threads: 2 }).then(
+  (runtime) => {
+    post({ type: 'ready', runtime, initMs: performance.now() - t0 });
+    return true;
+  },
+  (e: unknown) => {
+    post({ type: 'error', id: null, message: `init failed: ${String(e instanceof Error ? e.message : e)}` });
+    return false;
+  },
+);
+
+self.onmessage = async (ev: MessageEvent<ToWorker>) => {
+  const msg = ev.data;
+  if (msg.type !== 'solve' || !(await ready)) return;
+  const { id, params } = msg;
+  try {
+    let last = 0;
+    const t = performance.now();
+    const r = mesolve(demoModel(params), {
+      onProgress: (fraction) => {
+        const now = performance.now();
+        if (now - last > 50) {
+          last = now;
+          post({ type: 'progress', id, fraction });
+        }
+      },
+    });
+    const solveMs = performance.now() - t;
+    const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
+    post({
+      type: 'result',
+      result: {
+        id,
+        params,
+        times: Array.from(r.times),
+        expect: plain(r.expect),
+        measures: plain(r.measures),
+        minEigenvalue: Array.from(r.physicality.minEigenvalue),
+        finalState: { dims: r.finalState.dims, data: Array.from(r.finalState.data) },
+        stats: r.stats,
+        solveMs,
+      },
+    });
+  } catch (e) {
+    post({ type: 'error', id, message: String(e instanceof Error ? `${e.name}: ${e.message}` : e) });
+  }
+};

@@ -1,0 +1,199 @@
+/**
+ * The browser demo (demo/) in headless Chromium: the page is served by Vite with COOP/COEP,
+ * its module Worker loads the threaded SIMD build (`init({threads: 2})`), and what it plots
+ * must equal the Node facade's results for the same models to 1e-10.
+ *
+ * Needs /usr/bin/chromium (`bash scripts/ensure-chromium.sh`) and the built package
+ * (pkg/dist, pkg/wasm/{st,mt}). Run: `npx vitest run test/browser.test.ts --pool=forks`.
+ * Leaves screenshots in out/demo.png and out/demo-paper.png.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { init, mesolve, nestBridgeModel, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const CHROMIUM = '/usr/bin/chromium';
+const TOL = 1e-10;
+
+/** The parts of the page's `window.__nestq` the test reads (see demo/src/main.ts). */
+interface PageResult {
+  params: { omega: number; gamma: number; kappa: number; coupling: string; initial: string };
+  times: number[];
+  expect: Record<string, number[]>;
+  measures: Record<string, number[]>;
+  finalState: { dims: number[]; data: number[] };
+  stats: { method: string; warnings: string[]; cp_min_eigenvalue: number };
+}
+interface PageState {
+  ready: boolean;
+  busy: boolean;
+  runs: number;
+  crossOriginIsolated: boolean;
+  runtime?: { threaded: boolean; threads: number; simd: boolean; platform: string; fallbackReason?: string };
+  result?: PageResult;
+  error?: string;
+}
+
+const example = JSON.parse(readFileSync(resolve(repo, 'examples/nest_bridge.json'), 'utf8')) as ModelSpec;
+const OBSERVABLES = ['X0', 'X1', 'Z0', 'Z1', 'X0X1'];
+
+/** Asserts |a − b| ≤ TOL·max(1, |b|) elementwise (relative for the paper mode's growing values). */
+function expectClose(what: string, a: ArrayLike<number> | undefined, b: ArrayLike<number> | undefined): void {
+  expect(a, `${what} (browser)`).toBeDefined();
+  expect(b, `${what} (node)`).toBeDefined();
+  expect(a!.length, `${what}: length`).toBe(b!.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < b!.length; i++) {
+    const err = Math.abs(a![i]! - b![i]!) / Math.max(1, Math.abs(b![i]!));
+    if (!(err <= worst)) {
+      worst = err;
+      at = i;
+    }
+  }
+  expect(worst, `${what}: worst (relative) difference at index ${at}`).toBeLessThanOrEqual(TOL);
+}
+
+function expectMatches(page: PageResult, node: MesolveResult): void {
+  expectClose('times', page.times, node.times);
+  for (const k of OBSERVABLES) expectClose(`⟨${k}⟩`, page.expect[k], node.expect[k]);
+  expectClose('concurrence', page.measures['concurrence:0,1'], node.measures['concurrence:0,1']);
+  expect(page.finalState.dims).toEqual(node.finalState.dims);
+  expectClose('final state', page.finalState.data, node.finalState.data);
+}
+
+/** The demo's model (demo/src/model.ts), built here independently from the facade. */
+function bridgeSpec(o: Parameters<typeof nestBridgeModel>[0]): ModelSpec {
+  return {
+    ...nestBridgeModel({ numQubits: 2, ...o }),
+    times: example.times,
+    observables: { X0: 'X0', X1: 'X1', Z0: 'Z0', Z1: 'Z1', X0X1: 'X0 X1' },
+    measures: ['concurrence:0,1'],
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createNetServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => ok(port));
+    });
+  });
+}
+
+const readState = (page: Page) => page.evaluate(() => (window as unknown as { __nestq: PageState }).__nestq);
+
+/** Waits until the page shows a finished result whose parameters satisfy `want`. */
+async function waitForResult(page: Page, want: Partial<PageResult['params']>): Promise<PageResult> {
+  await page.waitForFunction(
+    (w) => {
+      const s = (window as unknown as { __nestq?: PageState }).__nestq;
+      if (!s?.ready || s.busy || !s.result) return false;
+      if (s.error) throw new Error(`the page reported: ${s.error}`);
+      return Object.entries(w).every(([k, v]) => (s.result!.params as unknown as Record<string, unknown>)[k] === v);
+    },
+    want,
+    { timeout: 60_000, polling: 100 },
+  );
+  return (await readState(page)).result!;
+}
+
+describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
+  let server: ViteDevServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let url: string;
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/ensure-chromium.sh\``);
+    await init({ threads: false, quiet: true });
+    mkdirSync(resolve(repo, 'out'), { recursive: true });
+    const port = await freePort();
+    server = await createServer({
+      configFile: resolve(repo, 'demo/vite.config.ts'),
+      logLevel: 'warn',
+      // Loopback only; no file watching or HMR (other work in the checkout must not reload the page).
+      server: { host: '127.0.0.1', port, strictPort: true, hmr: false, watch: null },
+    });
+    await server.listen();
+    url = `http://127.0.0.1:${port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
+    page = await browser.newPage({ viewport: { width: 1440, height: 960 } });
+    page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') pageErrors.push(`console.error: ${m.text()}`);
+    });
+    await page.goto(url);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  }, 60_000);
+
+  it('serves a cross-origin isolated page whose worker runs the threaded SIMD build', async () => {
+    await page.waitForFunction(() => (window as unknown as { __nestq?: PageState }).__nestq?.ready === true, null, { timeout: 120_000, polling: 200 });
+    const s = await readState(page);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(s.crossOriginIsolated).toBe(true);
+    expect(s.error).toBeUndefined();
+    expect(s.runtime).toMatchObject({ threaded: true, simd: true, platform: 'browser' });
+    expect(s.runtime!.threads).toBeGreaterThanOrEqual(2);
+    expect(s.runtime!.fallbackReason).toBeUndefined();
+    // …and says so on the page.
+    await expect(page.locator('#runtime').innerText()).resolves.toMatch(/threaded ✓ \(2 threads\)[\s\S]*SIMD ✓[\s\S]*cross-origin isolated ✓/);
+  }, 180_000);
+
+  it("plots the paper's worked example exactly as Node computes examples/nest_bridge.json", async () => {
+    const r = await waitForResult(page, { omega: 1, gamma: 0.1, kappa: 0.05, coupling: 'hamiltonian', initial: 'zero' });
+    expectMatches(r, mesolve(example));
+    expect(r.stats.warnings).toEqual([]);
+    expect(await page.locator('#cp-warning').isVisible()).toBe(false);
+  }, 120_000);
+
+  it('re-solves when the γ slider moves, matching Node with the same γ', async () => {
+    const before = (await readState(page)).result!;
+    const runs = (await readState(page)).runs;
+    await page.locator('#gamma').fill('0.35');
+    const r = await waitForResult(page, { gamma: 0.35 });
+    expect((await readState(page)).runs).toBeGreaterThan(runs);
+    await expect(page.locator('#gamma-value').innerText()).resolves.toBe('0.35');
+    const change = Math.max(...r.expect.Z0!.map((v, i) => Math.abs(v - before.expect.Z0![i]!)));
+    expect(change, 'moving γ from 0.1 to 0.35 changes ⟨σz⟩').toBeGreaterThan(1e-2);
+    expectMatches(r, mesolve(example, { parameters: { gamma12: 0.35 } }));
+  }, 120_000);
+
+  it('starts from |+⟩|0⟩ when chosen (⟨σx⟩ oscillates), matching Node', async () => {
+    await page.locator('#initial').selectOption('plus0');
+    const r = await waitForResult(page, { gamma: 0.35, initial: 'plus0' });
+    const s = Math.SQRT1_2;
+    expectMatches(r, mesolve(bridgeSpec({ couplingStrength: 0.35, initial: { product: [[s, s], [1, 0]] } })));
+    expect(Math.max(...r.expect.X0!.map(Math.abs))).toBeGreaterThan(0.5);
+    await page.screenshot({ path: resolve(repo, 'out/demo.png'), fullPage: true });
+  }, 120_000);
+
+  it("shows the paper coupling's non-CP warning and its (unphysical) numbers match Node", async () => {
+    await page.locator('#initial').selectOption('zero');
+    await page.locator('#gamma').fill('0.1');
+    await page.locator('#coupling').selectOption('paper');
+    const r = await waitForResult(page, { gamma: 0.1, initial: 'zero', coupling: 'paper' });
+    expect(await page.locator('#cp-warning').isVisible()).toBe(true);
+    await expect(page.locator('#cp-warning').innerText()).resolves.toMatch(/Not completely positive/);
+    expect(r.stats.cp_min_eigenvalue).toBeLessThan(0);
+    expect(r.stats.warnings.join('\n')).toMatch(/not completely positive/);
+    expectMatches(r, mesolve(bridgeSpec({ couplingStrength: 0.1, coupling: 'paper' })));
+    await page.screenshot({ path: resolve(repo, 'out/demo-paper.png'), fullPage: true });
+  }, 120_000);
+
+  it('logged no page errors', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
