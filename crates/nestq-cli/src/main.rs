@@ -30,7 +30,7 @@ enum Cmd {
         /// Result file to write.
         #[arg(long)]
         out: PathBuf,
-        /// Do not show a progress bar.
+        /// Do not show a progress bar or the summary line (warnings are still printed).
         #[arg(long)]
         quiet: bool,
         /// Worker threads for parallel kernels (default: all cores).

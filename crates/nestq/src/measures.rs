@@ -164,25 +164,38 @@ pub fn concurrence(rho: &DMatrix<C64>, dims: &[usize], a: usize, b: usize) -> Re
     let rt = &yy * r.conjugate() * &yy;
     let m = &r * rt;
     let ev = to_faer(&m).eigenvalues().map_err(|e| Error::numerical(format!("concurrence: eigenvalue iteration did not converge ({e:?})")))?;
-    let mut l: Vec<f64> = ev.iter().map(|z| z.re.abs().sqrt()).collect();
+    // |λ| as QuTiP does (ρρ̃ of a non-physical state can have negative eigenvalues)
+    let re: Vec<f64> = ev.iter().map(|z| z.re.abs()).collect();
+    let mut l = sqrt_spectrum(&re);
     l.sort_by(|x, y| y.partial_cmp(x).unwrap());
     Ok((l[0] - l[1] - l[2] - l[3]).max(0.0))
+}
+
+/// Square roots of a spectrum that is positive semidefinite in exact arithmetic. Eigenvalues
+/// within the eigensolver's rounding (|λ| ≤ 16·n·ε·max|λ|) count as 0 — otherwise a zero
+/// eigenvalue computed as 1e-17 becomes √ = 3e-9 and, e.g., F(ρ, ρ) of a pure state exceeds 1
+/// by 7e-9. Larger negative values (a state that is not PSD) also count as 0, as documented.
+fn sqrt_spectrum(ev: &[f64]) -> Vec<f64> {
+    let scale = ev.iter().fold(0.0f64, |m, l| m.max(l.abs()));
+    let tol = 16.0 * ev.len() as f64 * f64::EPSILON * scale;
+    ev.iter().map(|&l| if l <= tol { 0.0 } else { l.sqrt() }).collect()
 }
 
 fn sqrtm_psd(rho: &DMatrix<C64>) -> DMatrix<C64> {
     let h = (rho + rho.adjoint()) * C64::new(0.5, 0.0);
     let e = h.symmetric_eigen();
-    let d = DMatrix::from_diagonal(&e.eigenvalues.map(|l| C64::new(l.max(0.0).sqrt(), 0.0)));
+    let roots = sqrt_spectrum(e.eigenvalues.as_slice());
+    let d = DMatrix::from_diagonal(&nalgebra::DVector::from_iterator(roots.len(), roots.into_iter().map(|r| C64::new(r, 0.0))));
     &e.eigenvectors * d * e.eigenvectors.adjoint()
 }
 
 /// Uhlmann fidelity `F(ρ, σ) = (Tr √(√ρ σ √ρ))²` (squared convention; QuTiP's `fidelity`
-/// returns its square root). Negative eigenvalues of the Hermitian parts are treated as 0.
+/// returns its square root). Negative eigenvalues of the Hermitian parts, and eigenvalues within
+/// rounding of 0, are treated as 0.
 pub fn fidelity(rho: &DMatrix<C64>, sigma: &DMatrix<C64>) -> f64 {
     let s = sqrtm_psd(rho);
     let m = &s * sigma * &s;
-    let ev = hermitian_eigenvalues(&m);
-    let t: f64 = ev.iter().map(|l| l.max(0.0).sqrt()).sum();
+    let t: f64 = sqrt_spectrum(&hermitian_eigenvalues(&m)).iter().sum();
     t * t
 }
 
@@ -193,6 +206,16 @@ mod tests {
 
     fn c(x: f64) -> C64 {
         C64::new(x, 0.0)
+    }
+
+    #[test]
+    fn fidelity_and_concurrence_of_pure_states_are_exact() {
+        // zero eigenvalues computed as ±1e-17 must not become √ = 3e-9
+        let k = DVector::from_vec(vec![c(0.6), C64::new(0.0, 0.8), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0), c(0.0)]);
+        let r = &k * k.adjoint();
+        assert!((fidelity(&r, &r) - 1.0).abs() < 1e-14, "F = {}", fidelity(&r, &r));
+        let p = ptrace(&r, &[2, 2, 2], &[1, 2]).unwrap();
+        assert!(concurrence(&p, &[2, 2], 0, 1).unwrap().abs() < 1e-14);
     }
 
     fn bell_phi_plus() -> DMatrix<C64> {

@@ -1,0 +1,346 @@
+/**
+ * The npm CLI (`pkg/dist/cli.js`) against the native binary (`target/release/nestq`): same
+ * result files (every number within 1e-10), same messages and exit statuses, plus the CSV and
+ * SVG exports. Run from the repository root after `npx tsc -p .` and
+ * `cargo build --release -p nestq-cli` (scripts/test.sh builds both).
+ */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resultToCSV } from '../pkg/dist/csv.js';
+import type { ResultJSON } from '../pkg/dist/spec.js';
+
+const ROOT = process.cwd();
+const CLI = join(ROOT, 'pkg/dist/cli.js');
+const NATIVE = join(ROOT, 'target/release/nestq');
+const TIMEOUT = 120_000;
+
+/** Absolute tolerance (relative for values above 1, e.g. the diverging non-CP example). */
+const TOL = 1e-10;
+
+const EXAMPLES = readdirSync(join(ROOT, 'examples'))
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => `examples/${f}`);
+const FIXTURES = ['complex_coef', 'three_qubit_chain', 'ising_n4', 'exp_decay_drive', 'user_operator', 'cross_modulated'].map((n) => `test/fixtures/models/${n}.json`);
+
+let dir: string;
+
+beforeAll(() => {
+  if (!existsSync(NATIVE)) throw new Error(`native binary ${NATIVE} is missing: build it with \`cargo build --release -p nestq-cli\` (scripts/test.sh does)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: compile the facade with \`npx tsc -p .\``);
+  dir = mkdtempSync(join(tmpdir(), 'nestq-cli-test-'));
+});
+
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function tmp(name: string): string {
+  return join(dir, name);
+}
+
+/** Runs the npm CLI (`node pkg/dist/cli.js …`). */
+function npmCli(...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: TIMEOUT });
+}
+
+/** Runs the native binary. */
+function nativeCli(...args: string[]): SpawnSyncReturns<string> {
+  return spawnSync(NATIVE, args, { encoding: 'utf8', timeout: TIMEOUT });
+}
+
+/** Asserts a successful run and returns it. */
+function ok(r: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<string> {
+  expect(r.error, `${what}: ${String(r.error)}`).toBeUndefined();
+  expect(r.status, `${what} failed:\n${r.stderr}`).toBe(0);
+  return r;
+}
+
+function readJSON<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/**
+ * Differences between two JSON values: keys (sorted), array lengths, strings and booleans must
+ * be identical, numbers agree within {@link TOL} (·max(1, |native|)). `ignore` lists paths whose
+ * values are not compared (their presence still is).
+ */
+function jsonDiffs(actual: unknown, expected: unknown, ignore: readonly string[] = [], path = '$', out: string[] = []): string[] {
+  if (out.length >= 10) return out;
+  if (ignore.includes(path)) return out;
+  if (typeof expected === 'number' && typeof actual === 'number') {
+    const tol = TOL * Math.max(1, Math.abs(expected));
+    if (!(Math.abs(actual - expected) <= tol) && !(Number.isNaN(actual) && Number.isNaN(expected))) out.push(`${path}: ${actual} vs native ${expected} (|Δ| = ${Math.abs(actual - expected)})`);
+  } else if (Array.isArray(expected)) {
+    if (!Array.isArray(actual) || actual.length !== expected.length) out.push(`${path}: array of ${Array.isArray(actual) ? actual.length : typeof actual} vs native ${expected.length}`);
+    else expected.forEach((e, i) => jsonDiffs(actual[i], e, ignore, `${path}[${i}]`, out));
+  } else if (expected !== null && typeof expected === 'object') {
+    const ek = Object.keys(expected).sort();
+    const ak = actual !== null && typeof actual === 'object' && !Array.isArray(actual) ? Object.keys(actual).sort() : undefined;
+    if (!ak || ak.join('\n') !== ek.join('\n')) out.push(`${path}: keys ${JSON.stringify(ak)} vs native ${JSON.stringify(ek)}`);
+    else for (const k of ek) jsonDiffs((actual as Record<string, unknown>)[k], (expected as Record<string, unknown>)[k], ignore, `${path}.${k}`, out);
+  } else if (actual !== expected) {
+    out.push(`${path}: ${JSON.stringify(actual)} vs native ${JSON.stringify(expected)}`);
+  }
+  return out;
+}
+
+/** Runs a model with both CLIs and asserts identical result files (see {@link jsonDiffs}). */
+function compareRun(spec: string, extra: string[]): { npm: SpawnSyncReturns<string>; native: SpawnSyncReturns<string>; result: ResultJSON } {
+  const base = spec.replace(/[/.]/g, '_');
+  const outNpm = tmp(`${base}.npm.json`);
+  const outNative = tmp(`${base}.native.json`);
+  const native = ok(nativeCli('run', spec, '--out', outNative), `native run ${spec}`);
+  const npm = ok(npmCli('run', spec, '--out', outNpm, ...extra), `npm run ${spec}`);
+  const result = readJSON<ResultJSON>(outNpm);
+  expect(jsonDiffs(result, readJSON(outNative), ['$.stats.wall_s'])).toEqual([]);
+  expect(typeof result.stats.wall_s).toBe('number');
+  return { npm, native, result };
+}
+
+/** The lines of stderr that start with `prefix`. */
+function lines(stderr: string, prefix: string): string[] {
+  return stderr.split('\n').filter((l) => l.startsWith(prefix));
+}
+
+describe('nestq run: npm result files equal the native ones', () => {
+  const cases = [...EXAMPLES.map((s, i) => ({ spec: s, threads: i % 2 === 0 ? [] : ['--threads', '1'] })), ...FIXTURES.map((s, i) => ({ spec: s, threads: i % 2 === 0 ? ['--threads', '1'] : [] }))];
+  for (const { spec, threads } of cases) {
+    it(`${spec} (${threads.length ? threads.join(' ') : 'default threads'})`, { timeout: TIMEOUT }, () => {
+      const { npm, native } = compareRun(spec, threads);
+      expect(npm.stdout).toBe('');
+      // same warnings, in the same order, and a summary line like native's
+      expect(lines(npm.stderr, 'nestq: warning:')).toEqual(lines(native.stderr, 'nestq: warning:'));
+      const summary = lines(npm.stderr, 'nestq: ').filter((l) => !l.startsWith('nestq: warning:'));
+      expect(summary).toHaveLength(1);
+      expect(summary[0]).toMatch(/^nestq: \w+ \(.+\), \d+ steps, \d+ rhs evaluations, \d+\.\d{3} s -> .+\.npm\.json$/);
+      expect(summary[0]!.replace(/\d+\.\d{3} s -> .*$/, '')).toBe(lines(native.stderr, 'nestq: ').filter((l) => !l.startsWith('nestq: warning:'))[0]!.replace(/\d+\.\d{3} s -> .*$/, ''));
+    });
+  }
+
+  it('the examples directory is not empty', () => {
+    expect(EXAMPLES.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('--quiet prints nothing but warnings', { timeout: TIMEOUT }, () => {
+    const r = ok(npmCli('run', 'examples/driven_qubit.json', '--out', tmp('quiet.json'), '--quiet'), 'quiet run');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('');
+    const w = ok(npmCli('run', 'examples/nest_cross_paper.json', '--out', tmp('quiet2.json'), '--quiet', '--threads', '2'), 'quiet run');
+    expect(w.stderr.trim().split('\n').every((l) => l.startsWith('nestq: warning: '))).toBe(true);
+    expect(w.stderr).toContain('not completely positive');
+  });
+});
+
+/** Minimal RFC 4180 reader (quoted fields, doubled quotes, CRLF). */
+function parseCSV(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') row.push(field), (field = '');
+    else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field), rows.push(row), (row = []), (field = ''), i++;
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  return rows;
+}
+
+/** The columns a result should have in its CSV, with their values. */
+function expectedColumns(r: ResultJSON): [string, number[]][] {
+  const cols: [string, number[]][] = [['t', r.times]];
+  for (const [k, v] of Object.entries(r.expect)) {
+    if (Array.isArray(v[0])) {
+      const z = v as [number, number][];
+      cols.push([`${k}.re`, z.map((p) => p[0])], [`${k}.im`, z.map((p) => p[1])]);
+    } else cols.push([k, v as number[]]);
+  }
+  for (const [k, v] of Object.entries(r.measures)) cols.push([k, v]);
+  return cols;
+}
+
+/** Tag balance of an XML document (every start tag closed, in order). */
+function xmlBalanced(xml: string): boolean {
+  const stack: string[] = [];
+  for (const m of xml.matchAll(/<(\/?)([A-Za-z][\w:.-]*)(?:[^>"']|"[^"]*"|'[^']*')*?(\/?)>/g)) {
+    const [, close, name, selfClose] = m;
+    if (selfClose) continue;
+    if (close) {
+      if (stack.pop() !== name) return false;
+    } else stack.push(name!);
+  }
+  return stack.length === 0;
+}
+
+describe('nestq run --csv --plot', () => {
+  for (const spec of ['examples/driven_qubit.json', 'test/fixtures/models/three_qubit_chain.json']) {
+    it(`${spec}: CSV header and rows read back to the result`, { timeout: TIMEOUT }, () => {
+      const base = tmp(spec.replace(/[/.]/g, '_'));
+      ok(npmCli('run', spec, '--out', `${base}.json`, '--csv', `${base}.csv`, '--plot', `${base}.svg`, '--quiet'), 'run --csv --plot');
+      const result = readJSON<ResultJSON>(`${base}.json`);
+      const text = readFileSync(`${base}.csv`, 'utf8');
+      expect(text.endsWith('\r\n')).toBe(true);
+      const rows = parseCSV(text);
+      const cols = expectedColumns(result);
+      expect(rows[0]).toEqual(cols.map(([n]) => n));
+      expect(rows).toHaveLength(result.times.length + 1);
+      // full precision: every field reads back to exactly the number in the result file
+      rows.slice(1).forEach((row, i) => expect(row.map(Number)).toEqual(cols.map(([, v]) => v[i])));
+      if (spec.includes('three_qubit')) expect(text.split('\r\n')[0]).toContain('"concurrence:0,1"');
+      if (spec.includes('driven_qubit')) expect(rows[0]!.slice(1, 3)).toEqual(['SM0.re', 'SM0.im']);
+
+      const svg = readFileSync(`${base}.svg`, 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+      expect(xmlBalanced(svg)).toBe(true);
+      expect(svg).toContain('<path');
+      for (const name of Object.keys(result.expect)) expect(svg).toContain(`>${name}`);
+      for (const name of Object.keys(result.measures)) expect(svg).toContain(`>${name}<`);
+      expect(svg).toContain('>t<');
+      expect(svg).toContain('⟨O⟩');
+      const title = (readJSON<{ name?: string }>(spec).name ?? spec.split('/').pop())!;
+      expect(svg).toContain(title);
+      if (spec.includes('driven_qubit')) expect(svg).toContain('SM0 (real part)');
+    });
+  }
+
+  it('resultToCSV quotes names with commas and quotes (RFC 4180)', () => {
+    const r: ResultJSON = {
+      times: [0, 0.5],
+      expect: { 'a,b': [1, 2], 'q"x': [[0.1, -0.2], [1e-300, 3]] as [number, number][] },
+      measures: { 'concurrence:0,1': [0, 1 / 3] },
+      physicality: { trace_drift: [0, 0], hermiticity_error: [0, 0], min_eigenvalue: [0, 0] },
+      final_state: [[[1, 0]]],
+      stats: { method: 'rk4', method_reason: '', steps: 0, rejected_steps: 0, rhs_evals: 0, factorizations: 0, error_estimate: 0, wall_s: null, cp_min_eigenvalue: 0, warnings: [] },
+    };
+    const text = resultToCSV(r);
+    expect(text.split('\r\n')[0]).toBe('t,"a,b","q""x.re","q""x.im","concurrence:0,1"');
+    expect(parseCSV(text)).toEqual([
+      ['t', 'a,b', 'q"x.re', 'q"x.im', 'concurrence:0,1'],
+      ['0', '1', '0.1', '-0.2', '0'],
+      ['0.5', '2', '1e-300', '3', String(1 / 3)],
+    ]);
+  });
+});
+
+describe('nestq steadystate and check', () => {
+  for (const spec of ['examples/nest_cross_cp.json', 'examples/qutrit_bridge.json', 'test/fixtures/models/ising_n4.json']) {
+    it(`steadystate ${spec} equals native`, { timeout: TIMEOUT }, () => {
+      const base = tmp(spec.replace(/[/.]/g, '_'));
+      ok(nativeCli('steadystate', spec, '--out', `${base}.ss.native.json`), 'native steadystate');
+      const r = ok(npmCli('steadystate', spec, '--out', `${base}.ss.npm.json`), 'npm steadystate');
+      expect(r.stdout).toBe('');
+      const got = readJSON<{ rho: unknown; residual: number; expect: unknown }>(`${base}.ss.npm.json`);
+      expect(Object.keys(got).sort()).toEqual(['expect', 'residual', 'rho']);
+      expect(jsonDiffs(got, readJSON(`${base}.ss.native.json`))).toEqual([]);
+    });
+  }
+
+  it('steadystate of a time-dependent model fails like native (exit 2)', { timeout: TIMEOUT }, () => {
+    const npm = npmCli('steadystate', 'examples/driven_qubit.json', '--out', tmp('td.json'));
+    const native = nativeCli('steadystate', 'examples/driven_qubit.json', '--out', tmp('td.native.json'));
+    expect(native.status).toBe(2);
+    expect(npm.status).toBe(2);
+    expect(npm.stderr.trim()).toBe(native.stderr.trim());
+  });
+
+  it('check examples/nest_cross_paper.json: not completely positive, same report as native', { timeout: TIMEOUT }, () => {
+    const npm = ok(npmCli('check', 'examples/nest_cross_paper.json'), 'npm check');
+    const native = ok(nativeCli('check', 'examples/nest_cross_paper.json'), 'native check');
+    const report = JSON.parse(npm.stdout) as { completely_positive: boolean; cp_min_eigenvalue: number };
+    expect(report.completely_positive).toBe(false);
+    expect(report.cp_min_eigenvalue).toBeLessThan(0);
+    expect(jsonDiffs(report, JSON.parse(native.stdout))).toEqual([]);
+    expect(npm.stdout).toContain('\n  "completely_positive": false');
+  });
+
+  it('check examples/nest_cross_cp.json: completely positive', { timeout: TIMEOUT }, () => {
+    const report = JSON.parse(ok(npmCli('check', 'examples/nest_cross_cp.json'), 'npm check').stdout) as { completely_positive: boolean };
+    expect(report.completely_positive).toBe(true);
+  });
+});
+
+describe('errors and exit statuses', () => {
+  /** Runs both CLIs; asserts the npm exit status and that native agrees on it. */
+  function both(status: number, npmArgs: string[], nativeArgs = npmArgs): SpawnSyncReturns<string> {
+    const npm = npmCli(...npmArgs);
+    expect(npm.status, npm.stderr).toBe(status);
+    expect(nativeCli(...nativeArgs).status).toBe(status);
+    expect(npm.stdout).toBe('');
+    return npm;
+  }
+
+  it('missing model file: exit 1, names the file', { timeout: TIMEOUT }, () => {
+    const missing = tmp('no-such-model.json');
+    for (const args of [['run', missing, '--out', tmp('x.json')], ['steadystate', missing, '--out', tmp('x.json')], ['check', missing]]) {
+      const r = both(1, args);
+      expect(r.stderr).toMatch(/^nestq: error: cannot read /);
+      expect(r.stderr).toContain(missing);
+    }
+  });
+
+  it('unwritable output file: exit 1, names the file', { timeout: TIMEOUT }, () => {
+    const out = tmp('no-such-dir/out.json');
+    const r = both(1, ['run', 'examples/driven_qubit.json', '--out', out, '--quiet']);
+    expect(r.stderr).toContain(`nestq: error: cannot write ${out}`);
+    const csv = tmp('no-such-dir/out.csv');
+    const c = npmCli('run', 'examples/driven_qubit.json', '--out', tmp('ok.json'), '--csv', csv, '--quiet');
+    expect(c.status).toBe(1);
+    expect(c.stderr).toContain(`nestq: error: cannot write ${csv}`);
+  });
+
+  it('negative jump rate: exit 2, same message as native with the JSON path', { timeout: TIMEOUT }, () => {
+    const spec = tmp('negative_rate.json');
+    writeFileSync(spec, JSON.stringify({ dims: [2], jumps: [{ rate: -0.1, ops: 'SM0' }], initial: { basis: [0] }, times: [0, 1] }));
+    for (const args of [['run', spec, '--out', tmp('x.json'), '--threads', '1'], ['check', spec]]) {
+      const r = both(2, args);
+      expect(r.stderr).toMatch(/^nestq: error: \$\.jumps\[0\]\.rate: /);
+      expect(r.stderr.trim()).toBe(nativeCli(...args).stderr.trim());
+    }
+  });
+
+  it('invalid JSON: exit 2', { timeout: TIMEOUT }, () => {
+    const spec = tmp('broken.json');
+    writeFileSync(spec, '{"dims": [2], ');
+    const r = both(2, ['run', spec, '--out', tmp('x.json')]);
+    expect(r.stderr).toMatch(/^nestq: error: \$: /);
+  });
+
+  it('--threads 0: exit 2, names the option', { timeout: TIMEOUT }, () => {
+    const r = both(2, ['run', 'examples/driven_qubit.json', '--out', tmp('x.json'), '--threads', '0']);
+    expect(r.stderr).toMatch(/^nestq: error: .*--threads/);
+    expect(npmCli('run', 'examples/driven_qubit.json', '--out', tmp('x.json'), '--threads', 'many').status).toBe(2);
+  });
+
+  it('missing --out: exit 2, names the option', { timeout: TIMEOUT }, () => {
+    for (const cmd of ['run', 'steadystate']) {
+      const r = both(2, [cmd, 'examples/driven_qubit.json']);
+      expect(r.stderr).toMatch(/^nestq: error: .*--out/);
+    }
+  });
+
+  it('unknown command or option: exit 2', { timeout: TIMEOUT }, () => {
+    expect(both(2, ['frobnicate']).stderr).toContain('frobnicate');
+    expect(both(2, ['run', 'examples/driven_qubit.json', '--out', tmp('x.json'), '--fast']).stderr).toContain('--fast');
+  });
+
+  it('--help and --version: exit 0 on stdout', { timeout: TIMEOUT }, () => {
+    const help = npmCli('run', '--help');
+    expect(help.status).toBe(0);
+    for (const opt of ['--out', '--csv', '--plot', '--quiet', '--threads']) expect(help.stdout).toContain(opt);
+    const v = npmCli('--version');
+    expect(v.status).toBe(0);
+    expect(v.stdout.trim()).toBe(readJSON<{ version: string }>(join(ROOT, 'package.json')).version);
+  });
+});

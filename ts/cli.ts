@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+/**
+ * `nestq` — the npm command line, running model files in WebAssembly. Commands, output files,
+ * messages and exit statuses mirror the native binary (`crates/nestq-cli`):
+ *
+ * ```text
+ * nestq run SPEC.json --out RESULT.json [--csv FILE.csv] [--plot FILE.svg] [--quiet] [--threads N]
+ * nestq steadystate SPEC.json --out SS.json
+ * nestq check SPEC.json
+ * ```
+ * Exit status: 0 success; 2 invalid input (a model-file error names its JSON path, a bad option
+ * names the option); 1 other failures (unreadable/unwritable files, numerical failures).
+ * Warnings, the summary line and the progress bar go to stderr, never to stdout.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import cliProgress from 'cli-progress';
+import { init, mesolve, steadystate, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec } from './index.js';
+import { resultToCSV } from './csv.js';
+
+/** Error codes that mean "the input is invalid" (exit status 2, as the native binary). */
+const INPUT_ERRORS: ReadonlySet<NestqErrorCode> = new Set(['parse', 'invalid_model', 'memory_budget', 'invalid_argument']);
+
+/** A failure of the CLI itself (file I/O), with its exit status. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+/** `ENOENT: no such file or directory, open 'x'` → `ENOENT: no such file or directory`. */
+function ioReason(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  return msg.replace(/, \w+ '.*'$/s, '');
+}
+
+async function readText(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${path}: ${ioReason(e)}`, 1);
+  }
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  try {
+    await writeFile(path, text);
+  } catch (e) {
+    throw new CliError(`cannot write ${path}: ${ioReason(e)}`, 1);
+  }
+}
+
+/** `--threads N`: an integer ≥ 1 (as the native binary). */
+function parseThreads(value: string): number {
+  if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be an integer ≥ 1.');
+  return Number(value);
+}
+
+/**
+ * A progress callback drawing a bar on stderr once the run has taken more than 1 s (redrawn at
+ * most 10 times a second), like the native binary; no callback at all when `enabled` is false.
+ */
+function progressBar(enabled: boolean): { onProgress?: (fraction: number) => boolean; stop(): void } {
+  if (!enabled) return { stop() {} };
+  const start = performance.now();
+  let bar: cliProgress.SingleBar | undefined;
+  return {
+    onProgress(fraction) {
+      if (!bar && performance.now() - start > 1000) {
+        // The solve blocks the event loop, so Ctrl-C kills the process without cleanup: leave the
+        // cursor and line wrapping of the terminal alone (the bar is truncated to its width).
+        bar = new cliProgress.SingleBar(
+          { stream: process.stderr, format: '[{elapsed}] {bar} {percentage}% eta {eta_formatted}', clearOnComplete: true, fps: 10, hideCursor: false, linewrap: true },
+          cliProgress.Presets.shades_classic,
+        );
+        bar.start(1000, 0, { elapsed: '1 s' });
+      }
+      bar?.update(Math.round(fraction * 1000), { elapsed: `${Math.floor((performance.now() - start) / 1000)} s` });
+      return true;
+    },
+    stop() {
+      bar?.stop();
+    },
+  };
+}
+
+/** Row-major `[re, im]` nesting of a density matrix (the files' matrix format). */
+function matrixJSON(m: DensityMatrixData): [number, number][][] {
+  const n = m.dims.reduce((a, b) => a * b, 1);
+  return Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): [number, number] => [m.data[2 * (i * n + j)]!, m.data[2 * (i * n + j) + 1]!]));
+}
+
+interface RunOptions {
+  out: string;
+  csv?: string;
+  plot?: string;
+  quiet?: boolean;
+  threads?: number;
+}
+
+async function run(specPath: string, opts: RunOptions): Promise<void> {
+  const text = await readText(specPath);
+  const threads = opts.threads ?? 'auto';
+  // 'auto' silently uses one thread where only one exists; an explicit request is announced.
+  await init({ threads, quiet: opts.quiet || threads === 'auto' });
+  const bar = progressBar(!opts.quiet && process.stderr.isTTY === true);
+  const wallStart = performance.now();
+  let res;
+  try {
+    res = mesolve(text, bar.onProgress ? { onProgress: bar.onProgress } : {});
+  } finally {
+    bar.stop();
+  }
+  for (const w of res.stats.warnings) console.error(`nestq: warning: ${w}`);
+  const json = res.toJSON();
+  await writeText(opts.out, JSON.stringify(json));
+  const extra: string[] = [];
+  if (opts.csv !== undefined) {
+    await writeText(opts.csv, resultToCSV(json));
+    extra.push(`CSV -> ${opts.csv}`);
+  }
+  if (opts.plot !== undefined) {
+    const { resultToSVG } = await import('./plot.js');
+    const name = (JSON.parse(text) as ModelSpec).name;
+    await writeText(opts.plot, await resultToSVG(json, { title: name ?? basename(specPath) }));
+    extra.push(`plot -> ${opts.plot}`);
+  }
+  if (!opts.quiet) {
+    const s = res.stats;
+    const wall = s.wall_s ?? (performance.now() - wallStart) / 1000;
+    const more = extra.length > 0 ? `, ${extra.join(', ')}` : '';
+    console.error(`nestq: ${s.method} (${s.method_reason}), ${s.steps} steps, ${s.rhs_evals} rhs evaluations, ${wall.toFixed(3)} s -> ${opts.out}${more}`);
+  }
+}
+
+async function steady(specPath: string, opts: { out: string }): Promise<void> {
+  const text = await readText(specPath);
+  await init({ threads: 'auto', quiet: true });
+  const ss = steadystate(text);
+  await writeText(opts.out, JSON.stringify({ rho: matrixJSON(ss.rho), residual: ss.residual, expect: ss.expect }));
+}
+
+async function check(specPath: string): Promise<void> {
+  const text = await readText(specPath);
+  await init({ threads: false });
+  const model = new Model(text);
+  try {
+    console.log(JSON.stringify(model.check(), null, 2));
+  } finally {
+    model.free();
+  }
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function program(): Command {
+  const p = new Command('nestq')
+    .description('Open quantum systems (Lindblad/GKSL) simulator — WebAssembly CLI (model files: docs/model-format.md)')
+    .version(packageVersion())
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`nestq: ${str}`) });
+  p.command('run')
+    .description('Integrate the master equation of a model file and write the result JSON.')
+    .argument('<spec>', 'model file (JSON, docs/model-format.md)')
+    .requiredOption('--out <file>', 'result file to write')
+    .option('--csv <file>', 'also write the time series as CSV')
+    .option('--plot <file>', 'also write an SVG plot of the observables and measures')
+    .option('--quiet', 'no progress bar and no summary line')
+    .option('--threads <n>', 'worker threads for parallel kernels (default: all cores)', parseThreads)
+    .action(run);
+  p.command('steadystate')
+    .description('Compute the steady state of a time-independent model.')
+    .argument('<spec>', 'model file')
+    .requiredOption('--out <file>', 'output file: {"rho": [[[re,im],…],…], "residual", "expect": {…}}')
+    .action(steady);
+  p.command('check')
+    .description('Validate a model file and report its complete-positivity analysis.')
+    .argument('<spec>', 'model file')
+    .action(check);
+  return p;
+}
+
+/** Prints an error like the native binary and returns the exit status. */
+function report(e: unknown): number {
+  if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2; // commander printed it
+  if (e instanceof NestqError) {
+    console.error(`nestq: error: ${e.message}`);
+    return INPUT_ERRORS.has(e.code) ? 2 : 1;
+  }
+  if (e instanceof CliError) {
+    console.error(`nestq: error: ${e.message}`);
+    return e.exitCode;
+  }
+  console.error(`nestq: error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  return 1;
+}
+
+let status: number;
+try {
+  await program().parseAsync(process.argv);
+  status = 0;
+} catch (e) {
+  status = report(e);
+}
+// Exit explicitly: the threaded build's worker pool must not keep the process alive.
+process.exit(status);
