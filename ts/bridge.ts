@@ -100,7 +100,7 @@ export class NESTBridge extends Owned<RawEvolver> {
   readonly coupling: 'hamiltonian' | 'paper' | 'cp';
   /** Complete-positivity warnings of the generator (non-empty for `coupling: "paper"`). */
   readonly warnings: string[];
-  /** Smallest eigenvalue of the normalised Kossakowski matrix (−γ for `"paper"`). */
+  /** Smallest eigenvalue of the normalised Kossakowski matrix (< 0 for `"paper"`: −γ when κ = 0, e.g. −0.089 for γ = 0.1, κ = 0.05). */
   readonly cpMinEigenvalue: number;
   readonly #measure: Operator[];
 

@@ -11,7 +11,9 @@
  * @module
  */
 import { NestqError, type NestqErrorCode } from './errors.js';
-import type * as Generated from '../pkg/wasm/st/nestq_wasm.js';
+// `#wasm/*` is the package's subpath import of pkg/wasm/* (package.json "imports"), so the
+// emitted raw.d.ts resolves for consumers too.
+import type * as Generated from '#wasm/st/nestq_wasm.js';
 
 /** The generated module's namespace (identical for the st and mt builds, mt adds initThreadPool). */
 export type RawModule = typeof Generated & { initThreadPool?: (n: number) => Promise<void> };
@@ -137,9 +139,16 @@ function threadsUnavailable(): string | undefined {
  * same {@link RuntimeInfo} unless `force` is set or the instance panicked.
  */
 export function init(options: InitOptions = {}): Promise<RuntimeInfo> {
+  const want = options.threads;
+  if (want !== undefined && want !== 'auto' && want !== false && !(Number.isInteger(want) && want >= 1)) {
+    return Promise.reject(new NestqError('invalid_argument', `must be 'auto', false or an integer ≥ 1, got ${String(want)}`, 'threads'));
+  }
   if (loading && !options.force && poisoned === undefined) return loading;
-  loading = load(options).catch((e) => {
-    loading = undefined;
+  const previous = loading;
+  // A re-initialisation keeps the earlier thread choice unless told otherwise (never mixes builds).
+  const threads = want ?? (info ? (info.threaded ? info.threads : false) : 'auto');
+  loading = load({ ...options, threads }).catch((e) => {
+    loading = previous;
     throw e;
   });
   return loading;
@@ -147,9 +156,6 @@ export function init(options: InitOptions = {}): Promise<RuntimeInfo> {
 
 async function load(options: InitOptions): Promise<RuntimeInfo> {
   const want = options.threads ?? 'auto';
-  if (want !== 'auto' && want !== false && !(Number.isInteger(want) && want >= 1)) {
-    throw new NestqError('invalid_argument', `must be 'auto', false or an integer ≥ 1, got ${String(want)}`, 'threads');
-  }
   let fallbackReason: string | undefined;
   let threads = 1;
   if (want !== false && want !== 1) {

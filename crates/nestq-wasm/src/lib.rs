@@ -253,7 +253,8 @@ impl RawDensityMatrix {
         let n = dims.iter().product();
         let rho = deinterleave(data, n, "data")?;
         if validate {
-            nestq::model::validate_density_matrix(&rho, "data").map_err(js_error)?;
+            // an argument here, not a model-file field
+            nestq::model::validate_density_matrix(&rho, "data").map_err(|e| js_error(NqError { code: nestq::ErrorCode::InvalidArgument, ..e }))?;
         }
         Ok(dm(dims, rho))
     }

@@ -93,15 +93,24 @@ impl std::error::Error for Error {}
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Checks that an allocation of `bytes` fits in `budget_bytes`; errors *before* allocating.
+fn fmt_bytes(b: u128) -> String {
+    if b < 1 << 20 {
+        format!("{b} bytes")
+    } else {
+        format!("{:.1} MiB", b as f64 / 1048576.0)
+    }
+}
+
+/// Refuses (before allocating) a dense object of `bytes` over `budget_bytes`.
 pub fn check_budget(what: &str, bytes: u128, budget_bytes: u128) -> Result<()> {
     if bytes > budget_bytes {
         return Err(Error {
             code: ErrorCode::MemoryBudget,
             path: Some("$.solver.memory_budget_mb".into()),
             message: format!(
-                "{what} needs {:.1} MiB, over the memory budget of {:.1} MiB (raise solver.memory_budget_mb or pick a method that does not build it)",
-                bytes as f64 / 1048576.0,
-                budget_bytes as f64 / 1048576.0
+                "{what} needs {}, over the memory budget of {} (raise solver.memory_budget_mb or pick a method that does not build it)",
+                fmt_bytes(bytes),
+                fmt_bytes(budget_bytes)
             ),
         });
     }
