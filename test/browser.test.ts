@@ -15,6 +15,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { init, mesolve, nestBridgeModel, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
+import type { ResultJSON } from '../pkg/dist/spec.js';
+import { compareWithQutip, fixtureNames, fixtureTolerance, fromResultJSON, loadFixture } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -192,6 +194,26 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
     expectMatches(r, mesolve(bridgeSpec({ couplingStrength: 0.1, coupling: 'paper' })));
     await page.screenshot({ path: resolve(repo, 'out/demo-paper.png'), fullPage: true });
   }, 120_000);
+
+  it('solves every golden fixture in the page itself (single-threaded build) within tolerance of QuTiP', async () => {
+    const names = fixtureNames();
+    const specs = names.map((n) => loadFixture(n).spec);
+    const entry = `/@fs${resolve(repo, 'pkg/dist/index.js')}`;
+    // A string, not a function: vitest would rewrite a function's import() for Node.
+    const out = (await page.evaluate(`(async () => {
+      const nq = await import(${JSON.stringify(entry)});
+      const info = await nq.init({ threads: false, quiet: true });
+      const specs = ${JSON.stringify(specs)};
+      return { info, results: specs.map((s) => nq.mesolve(s).toJSON()) };
+    })()`)) as { info: Record<string, unknown>; results: unknown[] };
+    expect(out.info).toMatchObject({ threaded: false, simd: true, platform: 'browser' });
+    names.forEach((n, i) => {
+      const { reference } = loadFixture(n);
+      const c = compareWithQutip(fromResultJSON(out.results[i] as ResultJSON), reference, fixtureTolerance(reference));
+      expect(c.failures, n).toEqual([]);
+      expect(c.compared, n).toBeGreaterThan(reference.times.length);
+    });
+  }, 180_000);
 
   it('logged no page errors', () => {
     expect(pageErrors).toEqual([]);

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect as vexpect, it } from 'vitest';
 import { Model, mesolve, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
-import type { MethodName } from '../pkg/dist/spec.js';
+import type { MethodName, ResultJSON } from '../pkg/dist/spec.js';
 import * as rawInternals from '../pkg/dist/raw.js';
 import type { RawModule } from '../pkg/dist/raw.js';
 
@@ -247,4 +247,32 @@ export function fromMatrix(rows: readonly (readonly (number | C)[])[]): Float64A
   const out = new Float64Array(2 * n * n);
   rows.forEach((r, i) => r.forEach((z, j) => out.set(typeof z === 'number' ? [z, 0] : z, 2 * (i * n + j))));
   return out;
+}
+
+/** A {@link MesolveResult} rebuilt from a result file (e.g. one computed in the browser). */
+export function fromResultJSON(j: ResultJSON): MesolveResult {
+  const expect: Record<string, Float64Array> = {};
+  const expectImag: Record<string, Float64Array> = {};
+  for (const [k, v] of Object.entries(j.expect)) {
+    const complex = v.length > 0 && Array.isArray(v[0]);
+    expect[k] = Float64Array.from(v as (number | [number, number])[], (z) => (Array.isArray(z) ? z[0] : z));
+    if (complex) expectImag[k] = Float64Array.from(v as [number, number][], (z) => z[1]);
+  }
+  const measures: Record<string, Float64Array> = {};
+  for (const [k, v] of Object.entries(j.measures)) measures[k] = Float64Array.from(v);
+  const n = j.final_state.length;
+  return {
+    times: Float64Array.from(j.times),
+    expect,
+    expectImag,
+    measures,
+    physicality: {
+      traceDrift: Float64Array.from(j.physicality.trace_drift),
+      hermiticityError: Float64Array.from(j.physicality.hermiticity_error),
+      minEigenvalue: Float64Array.from(j.physicality.min_eigenvalue),
+    },
+    finalState: { dims: [n], data: Float64Array.from(j.final_state.flat(2)) },
+    stats: j.stats,
+    toJSON: () => j,
+  };
 }
