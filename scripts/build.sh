@@ -4,7 +4,7 @@
 # (set NESTQ_REBUILD=1 to force).
 set -Eeuo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules/typescript ] || npm ci --no-audit --no-fund
+[ -d node_modules/typescript ] || npm install --no-audit --no-fund
 stale=0
 for v in st mt; do
   f="pkg/wasm/$v/nestq_wasm_bg.wasm"

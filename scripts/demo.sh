@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
-[ -d node_modules/vitest ] || npm ci --no-audit --no-fund
+[ -d node_modules/vitest ] || npm install --no-audit --no-fund
 bash scripts/build.sh
 mkdir -p out
 node pkg/dist/cli.js run examples/nest_bridge.json --out out/nest_bridge.result.json \

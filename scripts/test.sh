@@ -14,9 +14,11 @@ bash scripts/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 stamp "cargo test --workspace --release"
 cargo test --workspace --release
+# `npm install`, not `npm ci`: this registry's npm 11 writes lock files that its own `npm ci`
+# rejects (foreign-platform optional packages of rollup are left out of the lock).
 if [ ! -d node_modules/vitest ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  stamp "npm ci"
-  npm ci --no-audit --no-fund
+  stamp "npm install"
+  npm install --no-audit --no-fund
 fi
 stamp "build (wasm + TypeScript)"
 bash scripts/build.sh
