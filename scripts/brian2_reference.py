@@ -20,14 +20,16 @@ For every network in NETWORKS below this script
      rounding) are stored in "crosscheck".
 
 Only deterministic inputs are used: neuron constant currents (i_ext, plus any "constant"
-inputs), explicit spike-time inputs ("spike_times": a SpikeGeneratorGroup source with a delta
-synapse of its own weight/delay), delta synapses with delays, refractoriness.
+inputs), explicit spike-time inputs ("kind": "spikes", {"times", "weight"}: a
+SpikeGeneratorGroup source with a delta synapse of that weight and delay 0), delta synapses with
+delays, refractoriness.
 
 Units of the network file: ms, mV, nA, MOhm (R_m * I is in mV).  Brian2 itself runs in SI.
 
 The Brian2 step semantics the Rust side must reproduce are summarised in SEMANTICS (also written
 into every .brian2.json); they were taken from the Brian2 2.5 sources (groups/neurongroup.py,
-equations/refractory.py, core/functions.py:timestep, synapses/spikequeue.py,
+equations/refractory.py, core/functions.py:timestep, synapses/cspikequeue.cpp (the compiled
+spike queue Brian2 uses when importable; spikequeue.py is the fallback),
 input/spikegeneratorgroup.py, the numpy templates) and are verified by the cross-check.
 
 Kicks and refractoriness: Brian2 marks a variable whose equation has '(unless refractory)' as
@@ -69,7 +71,10 @@ SEMANTICS = [
     "Reset: V <- V_reset at the end of step n (after synaptic delivery, so a kick landing on a "
     "neuron in the step in which it spikes is lost). The neuron then stays at V_reset until step "
     "s+T.",
-    "Delays: delay steps D = round(delay/dt) with numpy round (half to even). A spike emitted in "
+    "Delays: delay steps D = (int)(delay/dt + 0.5) (Brian2's compiled Cython spike queue, "
+    "cspikequeue.cpp, used whenever it is importable, as here; i.e. round half up: 0.25 ms at "
+    "dt 0.1 -> 3 steps; the pure-Python fallback spikequeue.py would use numpy.round, half to "
+    "even -> 2). A spike emitted in "
     "step n (by a neuron or a spike-time input) lands in step n+D in the synapses slot, i.e. "
     "AFTER the post neuron's update and threshold test of step n+D: it changes V(t_{n+D+1}) and "
     "can make the post neuron spike at the earliest in step n+D+1 (with D = 0: one step later). "
@@ -79,12 +84,13 @@ SEMANTICS = [
     "write to v except the reset conditional on not_refractory; not_refractory is computed in "
     "the state update of the same step and cleared by the threshold). A dropped kick is lost "
     "for good (not stored until refractoriness ends).",
-    "Spike-time inputs: an input time t is emitted in step int(t/dt + 1e-3) (SpikeGeneratorGroup "
-    "binning, 'thresholds' slot, before synaptic delivery), then treated like a presynaptic "
-    "spike with the input's weight and delay (default 0).",
-    "Recording: v[id][j] = V(t_{j*every}) for j*every < n_steps, i.e. the value at the START of "
-    "step j*every (after the previous step's kicks and reset, before this step's update); "
-    "v[id][0] = V0. The state after the last step is not recorded.",
+    "Spike-time inputs ('kind': 'spikes'): an input time t is emitted in step int(t/dt + 1e-3) "
+    "(SpikeGeneratorGroup binning, 'thresholds' slot) and its kick lands in that same step "
+    "(delay 0) after the threshold test: input at t = n*dt changes V(t_{n+1}).",
+    "Recording: v[id][j] = V(t_{j*every}) for j*every <= n_steps, i.e. the value at the START "
+    "of step j*every (after the previous step's kicks and reset, before this step's update); "
+    "v[id][0] = V0. Brian2's StateMonitor stops at step n_steps-1; the sample at t = duration "
+    "(when n_steps is a multiple of every) is the group's state after the run.",
 ]
 
 
@@ -144,9 +150,8 @@ def net_random20(seed=20240611, n=20, p=0.2):
     inputs = []
     for nid in ids[:4]:
         times = sorted({round(0.1 * int(x), 1) for x in rng.integers(0, 10000, size=15)})
-        inputs.append({"neuron": nid, "kind": "spike_times", "times": times,
-                       "weight": round(float(rng.uniform(2.0, 6.0)), 3),
-                       "delay": round(0.1 * int(rng.integers(0, 11)), 1)})
+        inputs.append({"neuron": nid, "kind": "spikes", "times": times,
+                       "weight": round(float(rng.uniform(2.0, 6.0)), 3)})
     return network(neurons, synapses, inputs, note=(
         f"20 neurons, connectivity drawn once with numpy default_rng({seed}) (p = {p}, "
         "weights U(0.5, 3) mV, 25% inhibitory, delays 0..5 ms in whole steps, t_ref from "
@@ -155,59 +160,96 @@ def net_random20(seed=20240611, n=20, p=0.2):
 
 def net_refractory_edges():
     neurons = [
-        # r0: huge drive, one update jumps 20 mV: fires in the first integrating step after
-        #     refractoriness, ISI = T = 20 steps exactly.
+        # r0: huge drive, one update jumps 20 mV: fires in step 0 and then in the first
+        #     integrating step after each refractory period, ISI = T = 20 steps exactly.
         neuron("r0", 400.0),
         # r1: at rest (I = 0), driven only by spike-time inputs, see inputs below.
         neuron("r1", 0.0),
-        # r2: same probes as r1 but kicked by r3 through a delayed synapse.
+        # r2: kicked by r3 through a delayed synapse plus spike-time probes.
         neuron("r2", 0.0),
         # r3: pacemaker for r2 (fires like r0), t_ref 2 ms.
         neuron("r3", 400.0),
-        # r4: starts above threshold: spikes in step 0 (V after the first update still >= V_th).
-        neuron("r4", 0.0, v0=-49.0),
-        # r5: t_ref 1.25 ms is not a multiple of dt: T = int(12.5 + 1e-3) = 12 steps.
-        neuron("r5", 400.0, t_ref=1.25),
-        # r6: t_ref 0: no refractoriness, fires every step under huge drive.
-        neuron("r6", 400.0, t_ref=0.0),
-        # r7: constant drive during refractoriness is ignored: moderate drive, t_ref 5 ms.
+        # r4: starts just below threshold (v0 = -50.5, V_inf = -49): crosses in step 81.
+        neuron("r4", 1.6, v0=-50.5),
+        # r7: constant drive is ignored while refractory: moderate drive, t_ref 5 ms, plus
+        #     small kicks some of which fall into refractory periods.
         neuron("r7", 2.5, t_ref=5.0),
     ]
     synapses = [
-        # r3 spikes at steps 0, 20, 40, ... (r3 = r0's twin). Delay 21 steps: a spike at step
-        # 20k lands at step 20k+21. r2 is kicked into spiking by the inputs below; kicks that
-        # land while r2 is refractory are ignored.
+        # r3 spikes at steps 0, 20, 40, ...; delay 21 steps: its kicks land in steps 21, 41, ...
         {"pre": "r3", "post": "r2", "weight": 7.0, "delay": 2.1},
     ]
     inputs = [
-        # r1: 16 mV at t=10.0 (step 100) -> V = -49 at t=10.1 -> spikes in step 101;
+        # r1: 16 mV landing in step 100 -> V(t_101) = -49 -> spikes in step 101;
         #     refractory steps 102..120, integrates again in step 121.
-        {"neuron": "r1", "kind": "spike_times", "times": [10.0], "weight": 16.0},
-        #     kicks landing in steps 105 and 120 (refractory: ignored) ...
-        {"neuron": "r1", "kind": "spike_times", "times": [10.5, 12.0], "weight": 16.0},
-        #     ... and one landing in step 121 (first non-refractory step: applied) -> spike in 122
-        {"neuron": "r1", "kind": "spike_times", "times": [12.1], "weight": 16.0},
-        #     a kick that lands in the very step the neuron spikes (step 122, then reset: lost)
-        {"neuron": "r1", "kind": "spike_times", "times": [12.0], "weight": 3.0, "delay": 0.2},
+        {"neuron": "r1", "kind": "spikes", "times": [10.0], "weight": 16.0},
+        #     kicks landing in steps 105 and 120 (refractory: dropped) ...
+        {"neuron": "r1", "kind": "spikes", "times": [10.5, 12.0], "weight": 16.0},
+        #     ... and one landing in step 121 (first integrating step: applied) -> spike in 122
+        {"neuron": "r1", "kind": "spikes", "times": [12.1], "weight": 16.0},
+        #     a kick landing in the very step the neuron spikes (step 122): dropped
+        {"neuron": "r1", "kind": "spikes", "times": [12.2], "weight": 3.0},
         #     later: two kicks in the same step add up (9 + 7 = 16 mV -> spike in step 301)
-        {"neuron": "r1", "kind": "spike_times", "times": [30.0], "weight": 9.0},
-        {"neuron": "r1", "kind": "spike_times", "times": [29.5], "weight": 7.0, "delay": 0.5},
+        {"neuron": "r1", "kind": "spikes", "times": [30.0], "weight": 9.0},
+        {"neuron": "r1", "kind": "spikes", "times": [30.0], "weight": 7.0},
         # r2: r3's 7 mV kicks (steps 21, 41, 61, ...) summate; a 14 mV input at t=5.0 on top
         #     makes r2 fire in step 51; r3's kick in step 61 then falls in r2's refractory
         #     period (steps 52..70) and is dropped; later probes at 40, 41, 42.1 ms likewise
         #     land inside/at the edge of refractory periods.  (Trains: see the .brian2.json.)
-        {"neuron": "r2", "kind": "spike_times", "times": [5.0, 6.0, 40.0, 41.0, 42.1],
+        {"neuron": "r2", "kind": "spikes", "times": [5.0, 6.0, 40.0, 41.0, 42.1],
          "weight": 14.0},
-        # r7: single kick during a refractory period of r7.
-        {"neuron": "r7", "kind": "spike_times", "times": [35.0, 36.0, 37.0, 38.0, 39.0],
+        # r7: 1.5 mV kicks, some during r7's refractory periods.
+        {"neuron": "r7", "kind": "spikes", "times": [35.0, 36.0, 37.0, 38.0, 39.0],
          "weight": 1.5},
     ]
     return network(neurons, synapses, inputs, duration=60.0, every=1, note=(
-        "Refractory edge cases: minimal ISI = T steps (r0, r3, r5 with T = 12 for t_ref 1.25 "
-        "ms, r6 with t_ref 0), V0 above threshold (r4), kicks during refractoriness ignored, "
-        "a kick in the first integrating step applied, a kick in the spike step lost, two kicks "
-        "in one step summed (r1), delayed synaptic kicks into a refractory neuron (r2), "
-        "constant drive ignored while refractory (r7). Recorded every step."))
+        "Refractory edge cases (all times on the dt grid, t_ref > 0): minimal ISI = T steps "
+        "(r0, r3), V0 just below threshold (r4), kicks during refractoriness dropped, a kick in "
+        "the first integrating step applied, a kick in the spike step dropped, two kicks in one "
+        "step summed (r1), delayed synaptic kicks into a refractory neuron (r2), constant drive "
+        "ignored while refractory (r7). Recorded every step."))
+
+
+def net_refractory_zero():
+    neurons = [
+        # z0: t_ref 0, huge drive: spikes in every step.
+        neuron("z0", 400.0, t_ref=0.0),
+        # z1: t_ref 0 at rest; 16 mV lands in step 100 -> spike in step 101; a second 16 mV
+        #     lands in step 101, the spike step: Brian2 drops it (the threshold clears
+        #     not_refractory even for t_ref = 0), so there is no spike in step 102.
+        neuron("z1", 0.0, t_ref=0.0),
+        # z2: same probes with t_ref 2 (reference behaviour).
+        neuron("z2", 0.0),
+    ]
+    inputs = [
+        {"neuron": "z1", "kind": "spikes", "times": [10.0, 10.1, 20.0], "weight": 16.0},
+        {"neuron": "z2", "kind": "spikes", "times": [10.0, 10.1, 20.0], "weight": 16.0},
+        # z0 also receives kicks: they land in its spike steps and are dropped.
+        {"neuron": "z0", "kind": "spikes", "times": [1.0, 2.0], "weight": 5.0},
+    ]
+    return network(neurons, [], inputs, duration=30.0, every=1, note=(
+        "t_ref = 0: no refractory steps, but a kick landing in the step in which the neuron "
+        "spikes is still dropped (Brian2's thresholder sets not_refractory = False for the "
+        "spiking neuron, and the reset follows the synaptic delivery). z1 must spike once "
+        "(step 101) plus once for the kick at t = 20, not in step 102."))
+
+
+def net_refractory_offgrid():
+    neurons = [
+        # o1: t_ref 1.25 ms = 12.5 steps: Brian2 T = int(12.5 + 1e-3) = 12 (truncation, not
+        #     rounding), ISI 12 steps.
+        neuron("o1", 400.0, t_ref=1.25),
+        # o2: t_ref 0.19 ms = 1.9 steps: T = 1, i.e. no refractory step at all (fires every step).
+        neuron("o2", 400.0, t_ref=0.19),
+        # o3: kicked by o1 with delay 0.25 ms = 2.5 steps: Brian2's compiled spike queue
+        #     computes (int)(2.5 + 0.5) = 3 steps.
+        neuron("o3", 0.0, t_ref=3.0),
+    ]
+    synapses = [{"pre": "o1", "post": "o3", "weight": 9.0, "delay": 0.25}]
+    return network(neurons, synapses, [], duration=30.0, every=1, note=(
+        "Off-grid t_ref and delay: Brian2 counts t_ref as int(t_ref/dt + 1e-3) steps "
+        "(truncation: 1.25 ms -> 12, 0.19 ms -> 1) and delays as (int)(delay/dt + 0.5) (half "
+        "up: 0.25 ms -> 3). Spike inputs are binned as int(t/dt + 1e-3)."))
 
 
 def net_dt_coarse():
@@ -226,6 +268,8 @@ NETWORKS = {
     "chain3": net_chain3,
     "random20": net_random20,
     "refractory_edges": net_refractory_edges,
+    "refractory_zero": net_refractory_zero,
+    "refractory_offgrid": net_refractory_offgrid,
     "dt_coarse": net_dt_coarse,
 }
 
@@ -241,7 +285,7 @@ def total_current(net):
     for inp in net["inputs"]:
         if inp["kind"] == "constant":
             cur[inp["neuron"]] += float(inp["current"])
-        elif inp["kind"] != "spike_times":
+        elif inp["kind"] != "spikes":
             raise ValueError(f"unsupported input kind {inp['kind']!r}")
     return cur
 
@@ -252,13 +296,13 @@ def timestep(t, dt):
 
 
 def delay_steps(delay, dt):
-    """Brian2's SpikeQueue: np.round(delay/dt) (half to even)."""
-    return int(np.round(delay / dt))
+    """Brian2's compiled spike queue (cspikequeue.cpp): (int)(delay/dt + 0.5), half up."""
+    return int(delay / dt + 0.5)
 
 
 # ----------------------------------------------------------------------------- Brian2
 def run_brian2(net, gated=False):
-    """Simulate NET with Brian2 (numpy target). Returns (spikes [(idx, step)], v array [N, S]).
+    """Simulate NET with Brian2 (numpy target). Returns (spikes [(idx, step)], v [N, S + 1]).
 
     gated=True uses the explicitly gated on_pre (same result, see the module docstring)."""
     import brian2 as b2
@@ -303,7 +347,7 @@ def run_brian2(net, gated=False):
         S.w = np.array([float(s["weight"]) for s in net["synapses"]]) * mV
         S.delay = np.array([float(s["delay"]) for s in net["synapses"]]) * ms
         objs.append(S)
-    spk_inputs = [x for x in net["inputs"] if x["kind"] == "spike_times"]
+    spk_inputs = [x for x in net["inputs"] if x["kind"] == "spikes"]
     if spk_inputs:
         gi, gt = [], []
         for k, inp in enumerate(spk_inputs):
@@ -317,7 +361,6 @@ def run_brian2(net, gated=False):
         SI.connect(i=np.arange(len(spk_inputs)),
                    j=np.array([index[x["neuron"]] for x in spk_inputs]))
         SI.w = np.array([float(x["weight"]) for x in spk_inputs]) * mV
-        SI.delay = np.array([float(x.get("delay", 0.0)) for x in spk_inputs]) * ms
         objs += [gen, SI]
     sm = b2.SpikeMonitor(G, name="spikes")
     vm = b2.StateMonitor(G, "v", record=True, name="vmon")   # 'start' slot, every step
@@ -328,13 +371,13 @@ def run_brian2(net, gated=False):
     assert len(vm.t) == n_steps, (len(vm.t), n_steps)
     steps = np.array(np.round(np.asarray(sm.t / second) / (dt * 1e-3)), dtype=int)
     spikes = sorted(zip(steps.tolist(), np.asarray(sm.i).tolist()))
-    v = np.asarray(vm.v / mV)   # [N, n_steps]
-    return [(i, s) for s, i in spikes], v
+    v = np.concatenate([np.asarray(vm.v / mV), np.asarray(G.v / mV)[:, None]], axis=1)
+    return [(i, s) for s, i in spikes], v   # v: [N, n_steps + 1], last column = final state
 
 
 # ----------------------------------------------------------------------------- plain stepper
 def step_reference(net):
-    """Independent implementation of SEMANTICS (mV, ms). Returns (spikes, v [N, S], margin)."""
+    """Independent implementation of SEMANTICS (mV, ms). Returns (spikes, v [N, S+1], margin)."""
     dt = net["dt"]
     ids = [n["id"] for n in net["neurons"]]
     index = {nid: i for i, nid in enumerate(ids)}
@@ -351,15 +394,14 @@ def step_reference(net):
             (index[s["post"]], float(s["weight"]), delay_steps(float(s["delay"]), dt)))
     pending = {}   # step -> list of (post, weight)
     for inp in net["inputs"]:
-        if inp["kind"] != "spike_times":
+        if inp["kind"] != "spikes":
             continue
-        d = delay_steps(float(inp.get("delay", 0.0)), dt)
         for t in inp["times"]:
-            pending.setdefault(timestep(float(t), dt) + d, []).append(
+            pending.setdefault(timestep(float(t), dt), []).append(
                 (index[inp["neuron"]], float(inp["weight"])))
     v = p["v0"].copy()
     last = np.full(N, -10**9)
-    rec = np.empty((N, n_steps))
+    rec = np.empty((N, n_steps + 1))
     spikes = []
     margin = math.inf
     for n in range(n_steps):
@@ -377,6 +419,7 @@ def step_reference(net):
             if (n - last[post]) >= T[post] and last[post] != n:   # else dropped
                 v[post] += w
         v[fired] = p["v_reset"][fired]
+    rec[:, n_steps] = v
     return spikes, rec, margin
 
 
@@ -403,7 +446,7 @@ def generate(name, out_dir, verbose=True):
         raise RuntimeError(f"{name}: python stepper disagrees with Brian2 "
                            f"({len(ref_spikes)} vs {len(spikes)} spikes)")
     v_err = float(np.max(np.abs(ref_v - v)))
-    sel = np.arange(0, n_steps, every)
+    sel = np.arange(0, n_steps + 1, every)   # includes the final state if on the grid
     rec_ids = net["record"]["v"]
     fixture = {
         "network": f"{name}.net.json",
@@ -414,7 +457,8 @@ def generate(name, out_dir, verbose=True):
             "threshold": "v >= v_th", "reset": "v = v_reset", "refractory": "t_ref",
             "on_pre": "v_post += w",
             "inputs": "SpikeGeneratorGroup -> Synapses(on_pre as above, own weight/delay)",
-            "monitors": "SpikeMonitor; StateMonitor('v', when='start') every step, subsampled"},
+            "monitors": "SpikeMonitor; StateMonitor('v', when='start') every step, subsampled; "
+                        "final sample (t = duration) = NeuronGroup.v after the run"},
         "dt": dt, "duration": net["duration"], "n_steps": n_steps, "every": every,
         "spike_counts": summarise(net, spikes),
         "n_spikes": len(spikes),
