@@ -4,6 +4,7 @@
 //! nestq run SPEC.json --out RESULT.json      # integrate, write the result file
 //! nestq steadystate SPEC.json --out SS.json  # steady state of a time-independent model
 //! nestq check SPEC.json                      # validate and print the CP analysis
+//! nestq network NET.json --out RESULT.json   # run a LIF network with NEST bridges
 //! ```
 //! Exit status: 0 success, 2 invalid input (message names the JSON path), 1 other failures.
 
@@ -50,6 +51,20 @@ enum Cmd {
         /// Model file.
         spec: PathBuf,
     },
+    /// Run a spiking network (LIF neurons, synapses, NEST bridges) and write the result JSON.
+    Network {
+        /// Network file (JSON, docs/network-format.md).
+        spec: PathBuf,
+        /// Result file to write.
+        #[arg(long)]
+        out: PathBuf,
+        /// Do not show a progress bar or the summary line (warnings are still printed).
+        #[arg(long)]
+        quiet: bool,
+        /// Worker threads for the parallel bridge phase (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }
 
 fn fail(e: nestq::Error) -> ExitCode {
@@ -70,32 +85,51 @@ fn write_json(out: &PathBuf, v: &serde_json::Value) -> Result<(), nestq::Error> 
     std::fs::write(out, text).map_err(|e| nestq::Error::new(ErrorCode::Io, format!("cannot write {}: {e}", out.display())))
 }
 
-fn run(spec: PathBuf, out: PathBuf, quiet: bool) -> Result<(), nestq::Error> {
-    let model = read_model(&spec)?;
-    let start = Instant::now();
-    let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::hidden());
-    bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}").expect("template"));
-    let mut shown = false;
-    let mut last = Instant::now();
-    let mut progress = |frac: f64| -> bool {
-        if quiet {
+/// Progress bar on stderr, shown only for runs longer than a second (never with `--quiet`) and
+/// redrawn at most 10 times a second.
+struct Bar {
+    bar: ProgressBar,
+    start: Instant,
+    last: Instant,
+    shown: bool,
+    quiet: bool,
+}
+
+impl Bar {
+    fn new(quiet: bool) -> Bar {
+        let bar = ProgressBar::with_draw_target(Some(1000), ProgressDrawTarget::hidden());
+        bar.set_style(ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {percent}% eta {eta}").expect("template"));
+        Bar { bar, start: Instant::now(), last: Instant::now(), shown: false, quiet }
+    }
+
+    /// Progress callback: never aborts.
+    fn update(&mut self, frac: f64) -> bool {
+        if self.quiet {
             return true;
         }
-        // only for runs longer than a second, redrawn at most 10 times a second
-        if !shown && start.elapsed() > Duration::from_secs(1) {
-            bar.set_draw_target(ProgressDrawTarget::stderr());
-            shown = true;
+        if !self.shown && self.start.elapsed() > Duration::from_secs(1) {
+            self.bar.set_draw_target(ProgressDrawTarget::stderr());
+            self.shown = true;
         }
-        if shown && last.elapsed() > Duration::from_millis(100) {
-            bar.set_position((frac * 1000.0) as u64);
-            last = Instant::now();
+        if self.shown && self.last.elapsed() > Duration::from_millis(100) {
+            self.bar.set_position((frac * 1000.0) as u64);
+            self.last = Instant::now();
         }
         true
-    };
-    let res = nestq::mesolve(&model, Some(&mut progress));
-    if shown {
-        bar.finish_and_clear();
     }
+
+    fn finish(&self) {
+        if self.shown {
+            self.bar.finish_and_clear();
+        }
+    }
+}
+
+fn run(spec: PathBuf, out: PathBuf, quiet: bool) -> Result<(), nestq::Error> {
+    let model = read_model(&spec)?;
+    let mut bar = Bar::new(quiet);
+    let res = nestq::mesolve(&model, Some(&mut |f| bar.update(f)));
+    bar.finish();
     let res = res?;
     for w in &res.stats.warnings {
         eprintln!("nestq: warning: {w}");
@@ -103,6 +137,24 @@ fn run(spec: PathBuf, out: PathBuf, quiet: bool) -> Result<(), nestq::Error> {
     write_json(&out, &res.to_json())?;
     if !quiet {
         eprintln!("nestq: {} ({}), {} steps, {} rhs evaluations, {:.3} s -> {}", res.stats.method, res.stats.method_reason, res.stats.integrator.steps, res.stats.integrator.rhs_evals, res.stats.wall_s, out.display());
+    }
+    Ok(())
+}
+
+fn network(spec: PathBuf, out: PathBuf, quiet: bool) -> Result<(), nestq::Error> {
+    let text = std::fs::read_to_string(&spec).map_err(|e| nestq::Error::new(ErrorCode::Io, format!("cannot read {}: {e}", spec.display())))?;
+    let net = nestq::neural::Network::from_json_str(&text)?;
+    let mut bar = Bar::new(quiet);
+    let res = net.run(Some(&mut |f| bar.update(f)));
+    bar.finish();
+    let res = res?;
+    for w in &res.warnings {
+        eprintln!("nestq: warning: {w}");
+    }
+    write_json(&out, &res.to_json())?;
+    if !quiet {
+        let s = &res.stats;
+        eprintln!("nestq: {} neurons, {} synapses, {} bridges ({}), {} steps, {} spikes, {:.3} s -> {}", s.neurons, s.synapses, s.bridges, s.bridge_method, s.steps, s.spikes, s.wall_s, out.display());
     }
     Ok(())
 }
@@ -134,6 +186,16 @@ fn main() -> ExitCode {
         }
         Cmd::Steadystate { spec, out } => steadystate(spec, out),
         Cmd::Check { spec } => check(spec),
+        Cmd::Network { spec, out, quiet, threads } => {
+            if let Some(t) = threads {
+                if t == 0 {
+                    eprintln!("nestq: error: --threads: must be at least 1");
+                    return ExitCode::from(2);
+                }
+                rayon_init(t);
+            }
+            network(spec, out, quiet)
+        }
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

@@ -114,3 +114,70 @@ fn steadystate_of_thermal_qubit() {
     // n̄ = 0.1/0.2 = 0.5 ⇒ ⟨Z⟩ = −1/(2n̄+1) = −0.5
     assert!((r["expect"]["z"][0].as_f64().unwrap() + 0.5).abs() < 1e-12);
 }
+
+#[test]
+fn network_writes_the_result_file() {
+    let out = tmp("net.json");
+    let spec = root().join("examples/network_bridge_pair.json");
+    let o = bin().args(["network", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet", "--threads", "1"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    // duration 500 ms, dt 0.1 ms, every 10 steps: t = 0, 1, …, 500
+    let times = r["times"].as_array().unwrap();
+    assert_eq!(times.len(), 501);
+    assert_eq!(times[1].as_f64().unwrap(), 1.0);
+    for id in ["a", "b"] {
+        assert_eq!(r["v"][id].as_array().unwrap().len(), 501, "{id}");
+        assert_eq!(r["bridges"][0]["expect"][id].as_array().unwrap().len(), 501, "{id}");
+    }
+    assert_eq!(r["v"]["a"][0].as_f64().unwrap(), -65.0);
+    assert_eq!(r["v"]["b"][0].as_f64().unwrap(), -60.0);
+    // γ(0) = 0.1·e^(−0.1·5)
+    assert!((r["bridges"][0]["gamma"][0].as_f64().unwrap() - 0.1 * (-0.5f64).exp()).abs() < 1e-15);
+    assert!(!r["spikes"].as_array().unwrap().is_empty());
+    assert!(r["stats"]["spikes"].as_u64().unwrap() > 0);
+    // same numbers as the library
+    let lib = nestq::neural::run_network_json(&std::fs::read_to_string(&spec).unwrap(), None).unwrap().to_json();
+    assert!(max_diff(&r["v"], &lib["v"]) < 1e-12);
+    assert!(max_diff(&r["bridges"][0]["expect"], &lib["bridges"][0]["expect"]) < 1e-12);
+    // (serde_json's default float parser is not correctly rounded: compare times to 1e-9)
+    let (a, b) = (r["spikes"].as_array().unwrap(), lib["spikes"].as_array().unwrap());
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert_eq!(x["neuron"], y["neuron"]);
+        assert!((x["t"].as_f64().unwrap() - y["t"].as_f64().unwrap()).abs() < 1e-9);
+    }
+}
+
+#[test]
+fn network_paper_coupling_warns_and_bad_input_exits_2() {
+    let spec = tmp("paper_net.json");
+    std::fs::write(&spec, r#"{"dt": 0.1, "duration": 5,
+      "neurons": [{"id": "a", "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10},
+                  {"id": "b", "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10}],
+      "bridges": [{"neurons": ["a", "b"], "omega": 1, "gamma0": 0.1, "kappa": 0.05, "coupling": "paper"}]}"#).unwrap();
+    let out = tmp("paper_net.out.json");
+    let o = bin().args(["network", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not completely positive"));
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(r["warnings"].as_array().unwrap().len(), 1);
+
+    let cases = [
+        (r#"{"dt": 0.1, "duration": 5, "neurons": [{"id": "a", "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10}],
+             "bridges": [{"neurons": ["a", "a"], "omega": 1, "gamma0": 0.1}]}"#, "$.bridges[0].neurons[1]"),
+        (r#"{"dt": 0.1, "duration": 5, "neurons": [{"id": "a", "tau_m": -20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10}]}"#, "$.neurons[0].tau_m"),
+        (r#"{"dt": 0.1, "duration": 5, "neurons": ["#, "invalid JSON"),
+    ];
+    for (i, (json, needle)) in cases.iter().enumerate() {
+        let spec = tmp(&format!("badnet{i}.json"));
+        std::fs::write(&spec, json).unwrap();
+        let o = bin().args(["network", spec.to_str().unwrap(), "--out", tmp("never.json").to_str().unwrap()]).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "case {i}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(needle), "case {i}: {err}");
+        assert!(!err.contains("panicked"), "case {i}: {err}");
+    }
+    let o = bin().args(["network", "/nonexistent/net.json", "--out", tmp("x.json").to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}

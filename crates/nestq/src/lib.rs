@@ -12,6 +12,8 @@
 //!   `concurrence`, `negativity`, log-negativity, fidelity.
 //! - [`model`]: the JSON model file (see `docs/model-format.md`), [`solve`]: `mesolve`,
 //!   [`steady`]: `steadystate`, [`batch`]: parallel batches.
+//! - [`neural`]: LIF spiking networks coupled through NEST bridges (the network file, see
+//!   `docs/network-format.md`).
 //!
 //! Conventions: site 0 is the leftmost tensor factor; qubit basis 0 is the +1 eigenstate of Z;
 //! dense matrices are column-major and superoperators act on column-stacked `vec(ρ)`;
@@ -38,9 +40,11 @@ pub mod clock;
 pub mod coef;
 pub mod error;
 pub mod integrate;
+pub(crate) mod json;
 pub mod lindblad;
 pub mod measures;
 pub mod model;
+pub mod neural;
 pub mod ops;
 pub mod solve;
 pub mod sparse;

@@ -3,6 +3,7 @@
 
 use crate::coef::{Coef, Modulation};
 use crate::error::{check_budget, Error, ErrorCode, Result};
+use crate::json::{as_arr, as_f64, as_obj, as_str, as_usize, check_keys, kind, required};
 use crate::lindblad::Lindbladian;
 use crate::ops::{OpContext, BUILTIN_NAMES};
 use crate::sparse::Csr;
@@ -195,49 +196,6 @@ pub struct Model {
     pub solver: SolverOptions,
 }
 
-// ---------------------------------------------------------------- JSON helpers
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn as_obj<'a>(v: &'a Value, path: &str) -> Result<&'a Map<String, Value>> {
-    v.as_object().ok_or_else(|| Error::model(path, format!("expected an object, got {}", kind(v))))
-}
-
-fn as_arr<'a>(v: &'a Value, path: &str) -> Result<&'a Vec<Value>> {
-    v.as_array().ok_or_else(|| Error::model(path, format!("expected an array, got {}", kind(v))))
-}
-
-fn as_str<'a>(v: &'a Value, path: &str) -> Result<&'a str> {
-    v.as_str().ok_or_else(|| Error::model(path, format!("expected a string, got {}", kind(v))))
-}
-
-fn as_f64(v: &Value, path: &str) -> Result<f64> {
-    let x = v.as_f64().ok_or_else(|| Error::model(path, format!("expected a number, got {}", kind(v))))?;
-    if !x.is_finite() {
-        return Err(Error::model(path, "must be finite"));
-    }
-    Ok(x)
-}
-
-fn as_usize(v: &Value, path: &str) -> Result<usize> {
-    match v.as_u64() {
-        Some(x) => Ok(x as usize),
-        None => Err(Error::model(path, format!("expected a non-negative integer, got {}", match v {
-            Value::Number(n) => n.to_string(),
-            other => kind(other).to_string(),
-        }))),
-    }
-}
-
 /// Parses a complex number: a JSON number or `[re, im]`.
 pub fn parse_complex(v: &Value, path: &str) -> Result<C64> {
     match v {
@@ -266,19 +224,6 @@ pub fn parse_matrix(v: &Value, path: &str) -> Result<DMatrix<C64>> {
         }
     }
     Ok(m)
-}
-
-fn check_keys(o: &Map<String, Value>, path: &str, allowed: &[&str]) -> Result<()> {
-    for k in o.keys() {
-        if !allowed.contains(&k.as_str()) && !k.starts_with('_') {
-            return Err(Error::model(format!("{path}.{k}"), format!("unknown field (allowed: {})", allowed.join(", "))));
-        }
-    }
-    Ok(())
-}
-
-fn required<'a>(o: &'a Map<String, Value>, key: &str, path: &str) -> Result<&'a Value> {
-    o.get(key).ok_or_else(|| Error::model(format!("{path}.{key}"), "required field is missing"))
 }
 
 // ---------------------------------------------------------------- parsing

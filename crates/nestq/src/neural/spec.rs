@@ -1,0 +1,703 @@
+//! Parsing and validation of the network file (version 1, `docs/network-format.md`). Strict:
+//! unknown fields are errors (keys starting with `_` are comments, as in model files), and every
+//! error names the JSON path of the offending field.
+
+use super::rng::Xoshiro256;
+use crate::error::{check_budget, Error, ErrorCode, Result};
+use crate::json::{as_arr, as_bool, as_f64, as_obj, as_str, as_u64, check_keys, required};
+use crate::model::{parse_complex, parse_matrix, validate_density_matrix};
+use crate::C64;
+use nalgebra::{DMatrix, DVector};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Parameters of one leaky integrate-and-fire neuron. Units: ms, mV, MΩ, nA (so R·I is in mV).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LifParams {
+    /// Membrane time constant τ_m (ms, > 0, ≥ 2·dt).
+    pub tau_m: f64,
+    /// Resting potential V_rest (mV).
+    pub v_rest: f64,
+    /// Reset potential V_reset (mV, < V_th).
+    pub v_reset: f64,
+    /// Threshold V_th (mV).
+    pub v_th: f64,
+    /// Membrane resistance R_m (MΩ, ≥ 0).
+    pub r_m: f64,
+    /// Refractory period t_ref (ms, ≥ 0); counted as `round(t_ref/dt)` whole steps.
+    pub t_ref: f64,
+    /// Constant external current I_ext (nA).
+    pub i_ext: f64,
+    /// Initial potential V(0) (mV, < V_th); defaults to V_rest.
+    pub v0: f64,
+}
+
+/// A delta synapse after expansion of generated connectivity.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Synapse {
+    /// Presynaptic neuron index.
+    pub pre: u32,
+    /// Postsynaptic neuron index.
+    pub post: u32,
+    /// Jump of the postsynaptic V (mV).
+    pub weight: f64,
+    /// Delay in steps, `round(delay/dt)` (0 = delivered in the spike's own step).
+    pub delay_steps: u32,
+}
+
+/// How the two qubits of a bridge are coupled.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Coupling {
+    /// `+γ(t) σx⁽⁰⁾σx⁽¹⁾` in the Hamiltonian.
+    Hamiltonian,
+    /// The NEST paper's modified-Lindblad cross terms `γ(t)(X0ρX1 − ½{X1X0, ρ})` plus the
+    /// (1,0) partner; not completely positive (reported once per bridge).
+    Paper,
+    /// The cross pair plus its CP completion, i.e. `γ(t) D[X0 + X1]`.
+    Cp,
+}
+
+impl Coupling {
+    /// Name in the network file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Coupling::Hamiltonian => "hamiltonian",
+            Coupling::Paper => "paper",
+            Coupling::Cp => "cp",
+        }
+    }
+}
+
+/// Read-out operator M of a bridge qubit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Readout {
+    /// σx (default).
+    X,
+    /// σz.
+    Z,
+}
+
+/// Integrator that advances the bridges over each network step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BridgeMethod {
+    /// Exact propagator `e^(𝓛(γ)·dt)` of the 16×16 generator (Padé, `integrate::expm::expm`),
+    /// cached while γ is unchanged. Default.
+    Expm,
+    /// One classical RK4 step of size dt (`integrate::rk4`).
+    Rk4,
+}
+
+impl BridgeMethod {
+    /// Name in the network file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BridgeMethod::Expm => "expm",
+            BridgeMethod::Rk4 => "rk4",
+        }
+    }
+}
+
+/// A NEST bridge: two qubits attached to neurons `neurons[0]` (qubit 0) and `neurons[1]`
+/// (qubit 1). Frequencies in rad/ms, rates in 1/ms, α in nA.
+#[derive(Clone, Debug)]
+pub struct BridgeSpec {
+    /// Neuron indices (i, k), i ≠ k.
+    pub neurons: [usize; 2],
+    /// ω_i, ω_k (rad/ms): `H = ω_i σz⁽⁰⁾ + ω_k σz⁽¹⁾ (+ …)`.
+    pub omega: [f64; 2],
+    /// γ₀ (rad/ms for `hamiltonian`, 1/ms for `paper`/`cp`).
+    pub gamma0: f64,
+    /// β (1/mV, ≥ 0) of γ(t) = γ₀ e^(−β|V_i − V_k|).
+    pub beta: f64,
+    /// κ_i, κ_k (1/ms, ≥ 0): jumps `√κ σ−` on each qubit.
+    pub kappa: [f64; 2],
+    /// α_i, α_k (nA): `I_q = α Tr(ρ M)`.
+    pub alpha: [f64; 2],
+    /// Coupling form.
+    pub coupling: Coupling,
+    /// Read-out operator.
+    pub measure: Readout,
+    /// Initial two-qubit density matrix (4×4, qubit 0 leftmost).
+    pub initial: DMatrix<C64>,
+    /// Kick angle θ (rad): on a spike of a bridged neuron, `ρ ← UρU†` with `U = e^(−iθσx/2)` on
+    /// that neuron's qubit.
+    pub spike_kick: f64,
+}
+
+/// An external input.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputKind {
+    /// A constant current (nA) added to I_ext.
+    Constant {
+        /// Current (nA).
+        current: f64,
+    },
+    /// Poisson spike trains: each step draws a Poisson(rate·dt) count and adds count·weight.
+    Poisson {
+        /// Rate (Hz = 1/s; the per-step mean is rate_hz·dt/1000).
+        rate_hz: f64,
+        /// Jump per event (mV).
+        weight: f64,
+        /// Seed of the xoshiro256** stream (member m of a group uses the stream jumped m times).
+        seed: u64,
+    },
+    /// Given spike times, delivered at step `round(t/dt)`.
+    Spikes {
+        /// Delivery steps, one per time (duplicates add up).
+        steps: Vec<u64>,
+        /// Jump per event (mV).
+        weight: f64,
+    },
+}
+
+/// An input and the neurons it drives.
+#[derive(Clone, Debug)]
+pub struct InputSpec {
+    /// Target neuron indices (one neuron or every member of a group).
+    pub targets: Vec<usize>,
+    /// What it injects.
+    pub kind: InputKind,
+}
+
+/// What to record.
+#[derive(Clone, Debug)]
+pub struct RecordSpec {
+    /// Neurons whose V is recorded.
+    pub v: Vec<usize>,
+    /// Record spikes (default true).
+    pub spikes: bool,
+    /// Record ⟨M⟩, γ and concurrence of every bridge (default true).
+    pub bridge_expect: bool,
+    /// Sample every `every` steps (≥ 1, default 1).
+    pub every: u64,
+}
+
+/// A parsed, validated network file.
+#[derive(Clone, Debug)]
+pub struct Network {
+    /// Step dt (ms).
+    pub dt: f64,
+    /// Duration (ms).
+    pub duration: f64,
+    /// Number of steps, `round(duration/dt)`.
+    pub steps: u64,
+    /// Neuron ids (group members are `g[0]`, `g[1]`, …), in index order.
+    pub ids: Vec<String>,
+    /// Per-neuron parameters.
+    pub params: Vec<LifParams>,
+    /// Groups: id and index range.
+    pub groups: Vec<(String, std::ops::Range<usize>)>,
+    /// Expanded synapses.
+    pub synapses: Vec<Synapse>,
+    /// Bridges.
+    pub bridges: Vec<BridgeSpec>,
+    /// Inputs.
+    pub inputs: Vec<InputSpec>,
+    /// Recording.
+    pub record: RecordSpec,
+    /// Bridge integrator.
+    pub bridge_method: BridgeMethod,
+    /// Parse-time warnings (rounding of delays, t_ref, spike times or duration to the grid).
+    pub warnings: Vec<String>,
+}
+
+// ---------------------------------------------------------------- field helpers
+
+fn num(o: &Map<String, Value>, key: &str, path: &str) -> Result<f64> {
+    as_f64(required(o, key, path)?, &format!("{path}.{key}"))
+}
+
+fn num_or(o: &Map<String, Value>, key: &str, path: &str, default: f64) -> Result<f64> {
+    match o.get(key) {
+        None => Ok(default),
+        Some(v) => as_f64(v, &format!("{path}.{key}")),
+    }
+}
+
+fn pair(o: &Map<String, Value>, key: &str, path: &str, default: Option<[f64; 2]>) -> Result<[f64; 2]> {
+    let p = format!("{path}.{key}");
+    let v = match (o.get(key), default) {
+        (None, Some(d)) => return Ok(d),
+        (None, None) => return Err(Error::model(p, "required field is missing")),
+        (Some(v), _) => v,
+    };
+    if v.is_number() {
+        let x = as_f64(v, &p)?;
+        return Ok([x, x]);
+    }
+    let a = as_arr(v, &p)?;
+    if a.len() != 2 {
+        return Err(Error::model(p, format!("expected two values [for neurons[0], for neurons[1]] (or one number for both), got {}", a.len())));
+    }
+    Ok([as_f64(&a[0], &format!("{p}[0]"))?, as_f64(&a[1], &format!("{p}[1]"))?])
+}
+
+fn nonneg(x: f64, path: &str, what: &str) -> Result<f64> {
+    if x < 0.0 {
+        return Err(Error::model(path, format!("{what} must be ≥ 0, got {x}")));
+    }
+    Ok(x)
+}
+
+/// `round(x/dt)` as a step count, with a warning when x is not on the grid.
+fn to_steps(x: f64, dt: f64, path: &str, warnings: &mut Vec<String>) -> u64 {
+    let r = (x / dt).round();
+    if (r * dt - x).abs() > 1e-9 * x.abs().max(dt) {
+        warnings.push(format!("{path} = {x} ms is not a multiple of dt = {dt} ms; it is rounded to {r} steps = {} ms", r * dt));
+    }
+    r as u64
+}
+
+// ---------------------------------------------------------------- parsing
+
+const LIF_KEYS: [&str; 8] = ["tau_m", "v_rest", "v_reset", "v_th", "r_m", "t_ref", "i_ext", "v0"];
+
+fn parse_lif(o: &Map<String, Value>, path: &str, dt: f64) -> Result<LifParams> {
+    let tau_m = num(o, "tau_m", path)?;
+    if tau_m <= 0.0 {
+        return Err(Error::model(format!("{path}.tau_m"), format!("must be positive, got {tau_m}")));
+    }
+    if dt > tau_m / 2.0 {
+        return Err(Error::model(format!("{path}.tau_m"), format!("tau_m = {tau_m} ms is shorter than 2·dt = {} ms: dt must be ≤ tau_m/2 to resolve the membrane dynamics and spike timing", 2.0 * dt)));
+    }
+    let v_rest = num(o, "v_rest", path)?;
+    let v_reset = num(o, "v_reset", path)?;
+    let v_th = num(o, "v_th", path)?;
+    if v_reset >= v_th {
+        return Err(Error::model(format!("{path}.v_reset"), format!("v_reset ({v_reset} mV) must be below v_th ({v_th} mV)")));
+    }
+    let r_m = nonneg(num(o, "r_m", path)?, &format!("{path}.r_m"), "r_m")?;
+    let t_ref = nonneg(num_or(o, "t_ref", path, 0.0)?, &format!("{path}.t_ref"), "t_ref")?;
+    let i_ext = num_or(o, "i_ext", path, 0.0)?;
+    let v0 = num_or(o, "v0", path, v_rest)?;
+    if v0 >= v_th {
+        return Err(Error::model(format!("{path}.v0"), format!("v0 ({v0} mV) must be below v_th ({v_th} mV)")));
+    }
+    Ok(LifParams { tau_m, v_rest, v_reset, v_th, r_m, t_ref, i_ext, v0 })
+}
+
+fn parse_initial(v: Option<&Value>, path: &str) -> Result<DMatrix<C64>> {
+    let ket = |a: [f64; 4]| -> DMatrix<C64> {
+        let k = DVector::from_iterator(4, a.iter().map(|&x| C64::new(x, 0.0)));
+        &k * k.adjoint()
+    };
+    let Some(v) = v else { return Ok(ket([1.0, 0.0, 0.0, 0.0])) };
+    let o = as_obj(v, path)?;
+    if o.len() != 1 {
+        return Err(Error::model(path, "give exactly one of basis, product, ket, dm, bell"));
+    }
+    let (k, body) = o.iter().next().unwrap();
+    let p = format!("{path}.{k}");
+    let normalized = |a: Vec<C64>, p: &str| -> Result<Vec<C64>> {
+        let nrm = a.iter().map(|c| c.norm_sqr()).sum::<f64>().sqrt();
+        if nrm == 0.0 {
+            return Err(Error::model(p, "the state vector is zero and cannot be normalised"));
+        }
+        Ok(a.into_iter().map(|c| c / nrm).collect())
+    };
+    let amps: Vec<C64> = match k.as_str() {
+        "basis" => {
+            let b = as_arr(body, &p)?;
+            if b.len() != 2 {
+                return Err(Error::model(p, format!("{} basis indices given for 2 qubits", b.len())));
+            }
+            let mut idx = 0;
+            for (s, x) in b.iter().enumerate() {
+                let i = as_u64(x, &format!("{p}[{s}]"))?;
+                if i > 1 {
+                    return Err(Error::model(format!("{p}[{s}]"), format!("basis index {i} is out of range for a qubit (0 or 1)")));
+                }
+                idx = idx * 2 + i as usize;
+            }
+            let mut a = vec![C64::new(0.0, 0.0); 4];
+            a[idx] = C64::new(1.0, 0.0);
+            a
+        }
+        "product" => {
+            let b = as_arr(body, &p)?;
+            if b.len() != 2 {
+                return Err(Error::model(p, format!("{} site states given for 2 qubits", b.len())));
+            }
+            let mut out = vec![C64::new(1.0, 0.0)];
+            for (s, x) in b.iter().enumerate() {
+                let sp = format!("{p}[{s}]");
+                let a = as_arr(x, &sp)?;
+                if a.len() != 2 {
+                    return Err(Error::model(sp, format!("{} amplitudes given for a qubit", a.len())));
+                }
+                let a: Vec<C64> = a.iter().enumerate().map(|(i, z)| parse_complex(z, &format!("{sp}[{i}]"))).collect::<Result<_>>()?;
+                let a = normalized(a, &sp)?;
+                out = out.iter().flat_map(|x| a.iter().map(move |y| x * y)).collect();
+            }
+            out
+        }
+        "ket" => {
+            let b = as_arr(body, &p)?;
+            if b.len() != 4 {
+                return Err(Error::model(p, format!("ket has {} amplitudes; two qubits need 4", b.len())));
+            }
+            let a: Vec<C64> = b.iter().enumerate().map(|(i, z)| parse_complex(z, &format!("{p}[{i}]"))).collect::<Result<_>>()?;
+            normalized(a, &p)?
+        }
+        "dm" => {
+            let m = parse_matrix(body, &p)?;
+            if m.nrows() != 4 {
+                return Err(Error::model(p, format!("density matrix is {}×{}; two qubits need 4×4", m.nrows(), m.nrows())));
+            }
+            validate_density_matrix(&m, &p)?;
+            return Ok(m);
+        }
+        "bell" => {
+            let s = std::f64::consts::FRAC_1_SQRT_2;
+            let name = match body {
+                Value::Bool(true) => "phi+",
+                _ => as_str(body, &p)?,
+            };
+            let a = match name {
+                "phi+" => [s, 0.0, 0.0, s],
+                "phi-" => [s, 0.0, 0.0, -s],
+                "psi+" => [0.0, s, s, 0.0],
+                "psi-" => [0.0, s, -s, 0.0],
+                other => return Err(Error::model(p, format!("unknown Bell state '{other}' (phi+, phi-, psi+, psi-)"))),
+            };
+            return Ok(ket(a));
+        }
+        other => return Err(Error::model(p, format!("unknown initial-state form '{other}' (basis, product, ket, dm, bell)"))),
+    };
+    let k = DVector::from_vec(amps);
+    Ok(&k * k.adjoint())
+}
+
+/// Resolves a neuron or group name to neuron indices.
+struct Names {
+    map: HashMap<String, (Vec<usize>, bool)>,
+}
+
+impl Names {
+    fn resolve(&self, v: &Value, path: &str) -> Result<(&[usize], bool)> {
+        let s = as_str(v, path)?;
+        match self.map.get(s) {
+            Some((ix, is_group)) => Ok((ix.as_slice(), *is_group)),
+            None => Err(Error::model(path, format!("unknown neuron or group id '{s}'"))),
+        }
+    }
+    fn neuron(&self, v: &Value, path: &str) -> Result<usize> {
+        let (ix, is_group) = self.resolve(v, path)?;
+        if is_group {
+            return Err(Error::model(path, format!("'{}' is a group; a single neuron id is required here", v.as_str().unwrap_or(""))));
+        }
+        Ok(ix[0])
+    }
+}
+
+/// Upper bound on the number of stored synapses (16 bytes each), checked against 2 GiB.
+const SYNAPSE_BUDGET: u128 = 2048 * 1024 * 1024;
+
+impl Network {
+    /// Parses a network from JSON text.
+    pub fn from_json_str(text: &str) -> Result<Network> {
+        let v: Value = serde_json::from_str(text).map_err(|e| Error { code: ErrorCode::Parse, path: Some("$".into()), message: format!("invalid JSON: {e}") })?;
+        Network::from_value(&v)
+    }
+
+    /// Parses a network from a JSON value.
+    pub fn from_value(v: &Value) -> Result<Network> {
+        let root = as_obj(v, "$")?;
+        check_keys(root, "$", &[
+            "version", "name", "description", "dt", "duration", "neurons", "groups", "synapses", "bridges", "inputs", "record", "bridge_method",
+        ])?;
+        if let Some(ver) = root.get("version") {
+            if ver.as_u64() != Some(1) {
+                return Err(Error::model("$.version", format!("unsupported network-file version {ver} (this build reads version 1)")));
+            }
+        }
+        let mut warnings = Vec::new();
+        let dt = num(root, "dt", "$")?;
+        if dt <= 0.0 {
+            return Err(Error::model("$.dt", format!("must be positive, got {dt}")));
+        }
+        let duration = num(root, "duration", "$")?;
+        if duration <= 0.0 {
+            return Err(Error::model("$.duration", format!("must be positive, got {duration}")));
+        }
+        let steps_f = (duration / dt).round();
+        if steps_f < 1.0 {
+            return Err(Error::model("$.duration", format!("duration {duration} ms is shorter than one step (dt = {dt} ms)")));
+        }
+        if steps_f > 1e12 {
+            return Err(Error::model("$.duration", format!("duration/dt = {steps_f:.3e} steps is more than 10¹²")));
+        }
+        let steps = to_steps(duration, dt, "$.duration", &mut warnings);
+        let bridge_method = match root.get("bridge_method") {
+            None => BridgeMethod::Expm,
+            Some(m) => match as_str(m, "$.bridge_method")? {
+                "expm" => BridgeMethod::Expm,
+                "rk4" => BridgeMethod::Rk4,
+                other => return Err(Error::model("$.bridge_method", format!("unknown bridge method '{other}' (expm, rk4)"))),
+            },
+        };
+
+        // neurons and groups
+        let mut ids: Vec<String> = Vec::new();
+        let mut params = Vec::new();
+        let mut groups = Vec::new();
+        let mut names = Names { map: HashMap::new() };
+        let add_name = |names: &mut Names, id: &str, ix: Vec<usize>, is_group: bool, path: &str| -> Result<()> {
+            if id.is_empty() {
+                return Err(Error::model(path, "ids must not be empty"));
+            }
+            if names.map.insert(id.to_string(), (ix, is_group)).is_some() {
+                return Err(Error::model(path, format!("duplicate id '{id}'")));
+            }
+            Ok(())
+        };
+        if let Some(ns) = root.get("neurons") {
+            for (i, n) in as_arr(ns, "$.neurons")?.iter().enumerate() {
+                let p = format!("$.neurons[{i}]");
+                let o = as_obj(n, &p)?;
+                let mut keys = vec!["id"];
+                keys.extend(LIF_KEYS);
+                check_keys(o, &p, &keys)?;
+                let id = as_str(required(o, "id", &p)?, &format!("{p}.id"))?;
+                add_name(&mut names, id, vec![ids.len()], false, &format!("{p}.id"))?;
+                params.push(parse_lif(o, &p, dt)?);
+                ids.push(id.to_string());
+            }
+        }
+        if let Some(gs) = root.get("groups") {
+            for (g, n) in as_arr(gs, "$.groups")?.iter().enumerate() {
+                let p = format!("$.groups[{g}]");
+                let o = as_obj(n, &p)?;
+                let mut keys = vec!["id", "n"];
+                keys.extend(LIF_KEYS);
+                check_keys(o, &p, &keys)?;
+                let id = as_str(required(o, "id", &p)?, &format!("{p}.id"))?;
+                let count = as_u64(required(o, "n", &p)?, &format!("{p}.n"))?;
+                if count == 0 {
+                    return Err(Error::model(format!("{p}.n"), "a group needs at least one neuron"));
+                }
+                if count > 100_000_000 {
+                    return Err(Error::model(format!("{p}.n"), format!("{count} neurons is more than 10⁸")));
+                }
+                let lif = parse_lif(o, &p, dt)?;
+                let start = ids.len();
+                let range = start..start + count as usize;
+                add_name(&mut names, id, range.clone().collect(), true, &format!("{p}.id"))?;
+                for m in 0..count as usize {
+                    let mid = format!("{id}[{m}]");
+                    add_name(&mut names, &mid, vec![start + m], false, &format!("{p}.id"))?;
+                    ids.push(mid);
+                    params.push(lif.clone());
+                }
+                groups.push((id.to_string(), range));
+            }
+        }
+        if ids.is_empty() {
+            return Err(Error::model("$.neurons", "the network needs at least one neuron (neurons or groups)"));
+        }
+        let mut neuron_warned = std::collections::HashSet::new();
+        for (i, pr) in params.iter().enumerate() {
+            if pr.t_ref > 0.0 && neuron_warned.insert(pr.t_ref.to_bits()) {
+                to_steps(pr.t_ref, dt, &format!("t_ref of {}", ids[i]), &mut warnings);
+            }
+        }
+
+        // synapses
+        let mut synapses = Vec::new();
+        if let Some(ss) = root.get("synapses") {
+            for (i, s) in as_arr(ss, "$.synapses")?.iter().enumerate() {
+                let p = format!("$.synapses[{i}]");
+                let o = as_obj(s, &p)?;
+                check_keys(o, &p, &["pre", "post", "weight", "delay", "p", "seed"])?;
+                let (pre, _) = names.resolve(required(o, "pre", &p)?, &format!("{p}.pre"))?;
+                let (post, _) = names.resolve(required(o, "post", &p)?, &format!("{p}.post"))?;
+                let weight = num(o, "weight", &p)?;
+                let delay = nonneg(num(o, "delay", &p)?, &format!("{p}.delay"), "delay")?;
+                let d = to_steps(delay, dt, &format!("{p}.delay"), &mut warnings);
+                if d > 10_000_000 {
+                    return Err(Error::model(format!("{p}.delay"), format!("delay of {d} steps is more than 10⁷")));
+                }
+                let delay_steps = d as u32;
+                let prob = match o.get("p") {
+                    None => 1.0,
+                    Some(x) => {
+                        let v = as_f64(x, &format!("{p}.p"))?;
+                        if !(0.0..=1.0).contains(&v) {
+                            return Err(Error::model(format!("{p}.p"), format!("a connection probability must be in [0, 1], got {v}")));
+                        }
+                        v
+                    }
+                };
+                let seed = match o.get("seed") {
+                    None if o.contains_key("p") => return Err(Error::model(format!("{p}.seed"), "generated connectivity (p) needs a seed")),
+                    None => 0,
+                    Some(x) => as_u64(x, &format!("{p}.seed"))?,
+                };
+                if pre.len() == 1 && post.len() == 1 && pre[0] == post[0] {
+                    return Err(Error::model(format!("{p}.post"), format!("self-connection of '{}' is not allowed", ids[pre[0]])));
+                }
+                let total = pre.len() as u128 * post.len() as u128;
+                let expected = (total as f64 * prob) as u128 + synapses.len() as u128;
+                check_budget("the synapses", expected * 16, SYNAPSE_BUDGET).map_err(|e| Error { path: Some(format!("{p}.p")), ..e })?;
+                let mut push = |q: u128| {
+                    let a = pre[(q / post.len() as u128) as usize];
+                    let b = post[(q % post.len() as u128) as usize];
+                    if a != b {
+                        synapses.push(Synapse { pre: a as u32, post: b as u32, weight, delay_steps });
+                    }
+                };
+                if prob >= 1.0 {
+                    (0..total).for_each(&mut push);
+                } else if prob > 0.0 {
+                    // Bernoulli(p) per ordered pair, sampled by geometric skipping: the gap to
+                    // the next connected pair is ⌊ln U / ln(1−p)⌋ (Devroye, Non-Uniform Random
+                    // Variate Generation, 1986, §X.2) — same distribution, O(#synapses) work.
+                    let mut rng = Xoshiro256::seed_from_u64(seed);
+                    let ln1p = (-prob).ln_1p();
+                    let mut q: i128 = -1;
+                    loop {
+                        let u = 1.0 - rng.uniform(); // (0, 1]
+                        let skip = (u.ln() / ln1p).floor();
+                        if skip >= total as f64 {
+                            break;
+                        }
+                        q += skip as i128 + 1;
+                        if q >= total as i128 {
+                            break;
+                        }
+                        push(q as u128);
+                    }
+                }
+            }
+        }
+        if synapses.len() > u32::MAX as usize {
+            return Err(Error::model("$.synapses", "more than 2³² synapses"));
+        }
+
+        // bridges
+        let mut bridges = Vec::new();
+        if let Some(bs) = root.get("bridges") {
+            for (i, b) in as_arr(bs, "$.bridges")?.iter().enumerate() {
+                let p = format!("$.bridges[{i}]");
+                let o = as_obj(b, &p)?;
+                check_keys(o, &p, &["neurons", "omega", "gamma0", "beta", "kappa", "alpha", "coupling", "measure", "initial", "spike_kick"])?;
+                let np = format!("{p}.neurons");
+                let nv = as_arr(required(o, "neurons", &p)?, &np)?;
+                if nv.len() != 2 {
+                    return Err(Error::model(np, format!("a bridge joins exactly two neurons, got {}", nv.len())));
+                }
+                let a = names.neuron(&nv[0], &format!("{np}[0]"))?;
+                let c = names.neuron(&nv[1], &format!("{np}[1]"))?;
+                if a == c {
+                    return Err(Error::model(format!("{np}[1]"), format!("a bridge from '{}' to itself is not allowed (the two neurons must differ)", ids[a])));
+                }
+                let coupling = match o.get("coupling") {
+                    None => Coupling::Hamiltonian,
+                    Some(x) => match as_str(x, &format!("{p}.coupling"))? {
+                        "hamiltonian" => Coupling::Hamiltonian,
+                        "paper" => Coupling::Paper,
+                        "cp" => Coupling::Cp,
+                        other => return Err(Error::model(format!("{p}.coupling"), format!("unknown coupling '{other}' (hamiltonian, paper, cp)"))),
+                    },
+                };
+                let measure = match o.get("measure") {
+                    None => Readout::X,
+                    Some(x) => match as_str(x, &format!("{p}.measure"))? {
+                        "X" => Readout::X,
+                        "Z" => Readout::Z,
+                        other => return Err(Error::model(format!("{p}.measure"), format!("unknown read-out '{other}' (X, Z)"))),
+                    },
+                };
+                let omega = pair(o, "omega", &p, None)?;
+                let gamma0 = num(o, "gamma0", &p)?;
+                if coupling != Coupling::Hamiltonian && gamma0 < 0.0 {
+                    return Err(Error::model(format!("{p}.gamma0"), format!("with {} coupling γ₀ is a rate and must be ≥ 0, got {gamma0}", coupling.as_str())));
+                }
+                let beta = nonneg(num_or(o, "beta", &p, 0.0)?, &format!("{p}.beta"), "beta")?;
+                let kappa = pair(o, "kappa", &p, Some([0.0, 0.0]))?;
+                for (s, k) in kappa.iter().enumerate() {
+                    nonneg(*k, &format!("{p}.kappa[{s}]"), "a decay rate kappa")?;
+                }
+                let alpha = pair(o, "alpha", &p, Some([0.0, 0.0]))?;
+                let initial = parse_initial(o.get("initial"), &format!("{p}.initial"))?;
+                let spike_kick = num_or(o, "spike_kick", &p, 0.0)?;
+                bridges.push(BridgeSpec { neurons: [a, c], omega, gamma0, beta, kappa, alpha, coupling, measure, initial, spike_kick });
+            }
+        }
+
+        // inputs
+        let mut inputs = Vec::new();
+        if let Some(is) = root.get("inputs") {
+            for (i, x) in as_arr(is, "$.inputs")?.iter().enumerate() {
+                let p = format!("$.inputs[{i}]");
+                let o = as_obj(x, &p)?;
+                let (targets, _) = names.resolve(required(o, "neuron", &p)?, &format!("{p}.neuron"))?;
+                let targets = targets.to_vec();
+                let k = as_str(required(o, "kind", &p)?, &format!("{p}.kind"))?;
+                let kind = match k {
+                    "constant" => {
+                        check_keys(o, &p, &["neuron", "kind", "current"])?;
+                        InputKind::Constant { current: num(o, "current", &p)? }
+                    }
+                    "poisson" => {
+                        check_keys(o, &p, &["neuron", "kind", "rate_hz", "weight", "seed"])?;
+                        let rate_hz = nonneg(num(o, "rate_hz", &p)?, &format!("{p}.rate_hz"), "a rate")?;
+                        let lambda = rate_hz * dt / 1000.0;
+                        if lambda > 100.0 {
+                            return Err(Error::model(format!("{p}.rate_hz"), format!("rate_hz·dt = {lambda} expected events per step is more than 100")));
+                        }
+                        let seed = as_u64(required(o, "seed", &p)?, &format!("{p}.seed"))?;
+                        InputKind::Poisson { rate_hz, weight: num(o, "weight", &p)?, seed }
+                    }
+                    "spikes" => {
+                        check_keys(o, &p, &["neuron", "kind", "times", "weight"])?;
+                        let tp = format!("{p}.times");
+                        let mut steps = Vec::new();
+                        for (j, t) in as_arr(required(o, "times", &p)?, &tp)?.iter().enumerate() {
+                            let jp = format!("{tp}[{j}]");
+                            let t = nonneg(as_f64(t, &jp)?, &jp, "a spike time")?;
+                            steps.push(to_steps(t, dt, &jp, &mut warnings));
+                        }
+                        InputKind::Spikes { steps, weight: num(o, "weight", &p)? }
+                    }
+                    other => return Err(Error::model(format!("{p}.kind"), format!("unknown input kind '{other}' (constant, poisson, spikes)"))),
+                };
+                inputs.push(InputSpec { targets, kind });
+            }
+        }
+
+        // record
+        let mut record = RecordSpec { v: vec![], spikes: true, bridge_expect: true, every: 1 };
+        if let Some(r) = root.get("record") {
+            let o = as_obj(r, "$.record")?;
+            check_keys(o, "$.record", &["v", "spikes", "bridge_expect", "every"])?;
+            if let Some(vs) = o.get("v") {
+                for (j, n) in as_arr(vs, "$.record.v")?.iter().enumerate() {
+                    let (ix, _) = names.resolve(n, &format!("$.record.v[{j}]"))?;
+                    for &x in ix {
+                        if !record.v.contains(&x) {
+                            record.v.push(x);
+                        }
+                    }
+                }
+            }
+            if let Some(x) = o.get("spikes") {
+                record.spikes = as_bool(x, "$.record.spikes")?;
+            }
+            if let Some(x) = o.get("bridge_expect") {
+                record.bridge_expect = as_bool(x, "$.record.bridge_expect")?;
+            }
+            if let Some(x) = o.get("every") {
+                record.every = as_u64(x, "$.record.every")?;
+                if record.every == 0 {
+                    return Err(Error::model("$.record.every", "must be at least 1"));
+                }
+            }
+        }
+        let samples = (steps / record.every + 1) as u128;
+        let series = record.v.len() as u128 + if record.bridge_expect { 4 * bridges.len() as u128 } else { 0 };
+        check_budget("the recorded time series", samples * (series + 1) * 8, SYNAPSE_BUDGET).map_err(|e| Error { path: Some("$.record.every".into()), ..e })?;
+
+        Ok(Network { dt, duration, steps, ids, params, groups, synapses, bridges, inputs, record, bridge_method, warnings })
+    }
+}
