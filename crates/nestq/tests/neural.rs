@@ -444,3 +444,42 @@ fn bad_input_names_the_field() {
     let e = Network::from_json_str("{\"dt\": 0.1,").unwrap_err();
     assert_eq!(e.code, ErrorCode::Parse);
 }
+
+/// Spike trains identical to Brian2 2.5 (`method='exact'`) on the deterministic networks of
+/// `scripts/brian2_reference.py` (which cross-checks Brian2 against an independent stepper), and
+/// V at the recorded samples to 1e-9 relative.
+#[test]
+fn spike_trains_match_brian2_fixtures() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/neural");
+    let mut checked = 0;
+    let mut names: Vec<_> = std::fs::read_dir(&dir).unwrap().filter_map(|e| e.ok()).map(|e| e.file_name().into_string().unwrap()).filter(|f| f.ends_with(".brian2.json")).collect();
+    names.sort();
+    for f in names {
+        let name = f.trim_end_matches(".brian2.json");
+        let net_text = std::fs::read_to_string(dir.join(format!("{name}.net.json"))).unwrap();
+        let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(&f)).unwrap()).unwrap();
+        let net = nestq::neural::Network::from_json_str(&net_text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let res = net.run(None).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let j = res.to_json();
+        let dt = reference["dt"].as_f64().unwrap();
+        let ours: Vec<(String, i64)> = j["spikes"].as_array().unwrap().iter().map(|s| (s["neuron"].as_str().unwrap().to_string(), (s["t"].as_f64().unwrap() / dt).round() as i64)).collect();
+        let theirs: Vec<(String, i64)> = reference["spikes"].as_array().unwrap().iter().map(|s| (s["neuron"].as_str().unwrap().to_string(), s["step"].as_i64().unwrap())).collect();
+        let mut a = ours.clone();
+        let mut b = theirs.clone();
+        a.sort();
+        b.sort();
+        assert!(!b.is_empty(), "{name}: the fixture has no spikes");
+        assert_eq!(a, b, "{name}: spike trains differ from Brian2 ({} vs {} spikes)", a.len(), b.len());
+        for (id, vs) in reference["v"].as_object().unwrap() {
+            let mine = j["v"][id].as_array().unwrap_or_else(|| panic!("{name}: no V recorded for {id}"));
+            let vs = vs.as_array().unwrap();
+            assert_eq!(mine.len(), vs.len(), "{name}: number of V samples of {id}");
+            for (k, (x, y)) in mine.iter().zip(vs).enumerate() {
+                let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+                assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "{name}: V of {id} at sample {k}: {x} vs Brian2 {y}");
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 7, "only {checked} Brian2 fixtures found");
+}

@@ -15,7 +15,7 @@
 //! integration, Rotter & Diesmann, Biol. Cybern. 81, 381 (1999)):
 //! `V ← V∞ + (V − V∞)·e^(−dt/τ_m)`, `V∞ = V_rest + R_m·(I_ext + I_in + I_q)`.
 //! After the update, `V ≥ V_th` is a spike: V is set to V_reset and held there (no integration,
-//! incoming jumps ignored) for `R = round(t_ref/dt)` steps counted from the spiking step, the
+//! incoming jumps ignored) for `R = max(1, floor(t_ref/dt + 1e-3))` steps (Brian2's truncation) counted from the spiking step, the
 //! Brian2 `(unless refractory)` convention. A spike is stamped with the time t_n of the step in
 //! which the threshold was crossed (the crossing lies in (t_n, t_n + dt]), as Brian2 does.
 //!
@@ -235,7 +235,7 @@ impl Network {
         // neurons (structure of arrays)
         let decay: Vec<f64> = self.params.iter().map(|p| (-dt / p.tau_m).exp()).collect();
         let mut i_const: Vec<f64> = self.params.iter().map(|p| p.i_ext).collect();
-        let ref_steps: Vec<u64> = self.params.iter().map(|p| ((p.t_ref / dt).round() as u64).max(1)).collect();
+        let ref_steps: Vec<u64> = self.params.iter().map(|p| ((p.t_ref / dt + 1e-3).floor() as u64).max(1)).collect();
         let mut v: Vec<f64> = self.params.iter().map(|p| p.v0).collect();
         let mut ref_until = vec![0u64; n];
 

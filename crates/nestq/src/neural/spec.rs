@@ -24,7 +24,7 @@ pub struct LifParams {
     pub v_th: f64,
     /// Membrane resistance R_m (MΩ, ≥ 0).
     pub r_m: f64,
-    /// Refractory period t_ref (ms, ≥ 0); counted as `round(t_ref/dt)` whole steps.
+    /// Refractory period t_ref (ms, ≥ 0); counted as `floor(t_ref/dt + 1e-3)` whole steps (Brian2's rule).
     pub t_ref: f64,
     /// Constant external current I_ext (nA).
     pub i_ext: f64,
@@ -240,8 +240,26 @@ fn nonneg(x: f64, path: &str, what: &str) -> Result<f64> {
 }
 
 /// `round(x/dt)` as a step count, with a warning when x is not on the grid.
+/// How a time is put on the step grid. Brian2 (2.5, checked by scripts/brian2_reference.py)
+/// rounds synaptic delays half up (`int(delay/dt + 0.5)`, its compiled spike queue) but
+/// truncates refractory periods and spike-generator times (`int(x/dt + 1e-3)`).
+#[derive(Clone, Copy)]
+pub(crate) enum Grid {
+    /// Nearest step (delays, duration).
+    Round,
+    /// `floor(x/dt + 1e-3)` (t_ref, spike times).
+    Truncate,
+}
+
 fn to_steps(x: f64, dt: f64, path: &str, warnings: &mut Vec<String>) -> u64 {
-    let r = (x / dt).round();
+    to_steps_with(x, dt, Grid::Round, path, warnings)
+}
+
+fn to_steps_with(x: f64, dt: f64, grid: Grid, path: &str, warnings: &mut Vec<String>) -> u64 {
+    let r = match grid {
+        Grid::Round => (x / dt).round(),
+        Grid::Truncate => (x / dt + 1e-3).floor(),
+    };
     if (r * dt - x).abs() > 1e-9 * x.abs().max(dt) {
         warnings.push(format!("{path} = {x} ms is not a multiple of dt = {dt} ms; it is rounded to {r} steps = {} ms", r * dt));
     }
@@ -498,7 +516,7 @@ impl Network {
         let mut neuron_warned = std::collections::HashSet::new();
         for (i, pr) in params.iter().enumerate() {
             if pr.t_ref > 0.0 && neuron_warned.insert(pr.t_ref.to_bits()) {
-                to_steps(pr.t_ref, dt, &format!("t_ref of {}", ids[i]), &mut warnings);
+                to_steps_with(pr.t_ref, dt, Grid::Truncate, &format!("t_ref of {}", ids[i]), &mut warnings);
             }
         }
 
@@ -656,7 +674,7 @@ impl Network {
                         for (j, t) in as_arr(required(o, "times", &p)?, &tp)?.iter().enumerate() {
                             let jp = format!("{tp}[{j}]");
                             let t = nonneg(as_f64(t, &jp)?, &jp, "a spike time")?;
-                            steps.push(to_steps(t, dt, &jp, &mut warnings));
+                            steps.push(to_steps_with(t, dt, Grid::Truncate, &jp, &mut warnings));
                         }
                         InputKind::Spikes { steps, weight: num(o, "weight", &p)? }
                     }
