@@ -483,3 +483,44 @@ fn spike_trains_match_brian2_fixtures() {
     }
     assert!(checked >= 7, "only {checked} Brian2 fixtures found");
 }
+
+/// Sub-threshold neurons joined by a bridge: V(t) and ⟨M⟩(t) converge, as dt → 0, to the
+/// joint-ODE reference of `scripts/neural_reference.py` (scipy DOP853, rtol = atol = 1e-12).
+/// The network holds I_q and γ constant over each step (operator splitting with piecewise-constant
+/// coupling), so the expected order is 1; the test measures it.
+#[test]
+fn coupled_bridge_converges_to_the_joint_ode_reference() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/neural");
+    for case in ["coupled_hamiltonian", "coupled_hamiltonian_crossing", "coupled_cp"] {
+        let net: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{case}.net.json"))).unwrap()).unwrap();
+        let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{case}.ref.json"))).unwrap()).unwrap();
+        let rt: Vec<f64> = reference["times"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let sample = rt[1] - rt[0];
+        let mut errors = Vec::new();
+        for refine in [1u32, 2, 4, 8] {
+            let dt = sample / refine as f64;
+            let mut n = net.clone();
+            n["dt"] = serde_json::json!(dt);
+            n["record"]["every"] = serde_json::json!(refine);
+            let res = nestq::neural::Network::from_json_str(&n.to_string()).unwrap().run(None).unwrap().to_json();
+            let mut err = 0.0f64;
+            for id in ["i", "k"] {
+                let v = res["v"][id].as_array().unwrap();
+                let e = res["bridges"][0]["expect"][id].as_array().unwrap();
+                let rv = reference["v"][id].as_array().unwrap();
+                let re = reference["expect"][id].as_array().unwrap();
+                assert_eq!(v.len(), rv.len(), "{case}: samples");
+                for k in 0..rv.len() {
+                    err = err.max((v[k].as_f64().unwrap() - rv[k].as_f64().unwrap()).abs());
+                    err = err.max((e[k].as_f64().unwrap() - re[k].as_f64().unwrap()).abs());
+                }
+            }
+            errors.push(err);
+        }
+        let orders: Vec<f64> = errors.windows(2).map(|w| (w[0] / w[1]).log2()).collect();
+        eprintln!("{case}: max |error| of V (mV) and ⟨M⟩ at dt = {sample}/{{1,2,4,8}}: {errors:.3?}, orders {orders:.2?}");
+        assert!(errors.windows(2).all(|w| w[1] < w[0]), "{case}: errors must fall with dt: {errors:?}");
+        assert!(orders.iter().all(|&p| p > 0.85 && p < 1.3), "{case}: expected first order, measured {orders:?} (errors {errors:?})");
+        assert!(errors[3] < 0.05, "{case}: error at dt = {} is {}", sample / 8.0, errors[3]);
+    }
+}
