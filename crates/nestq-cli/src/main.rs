@@ -22,22 +22,27 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Arguments shared by `run` and `network`.
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Input file: a model file (`run`, docs/model-format.md) or a network file (`network`,
+    /// docs/network-format.md).
+    spec: PathBuf,
+    /// Result file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Do not show a progress bar or the summary line (warnings are still printed).
+    #[arg(long)]
+    quiet: bool,
+    /// Worker threads for parallel kernels and bridges (default: all cores; at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Integrate the master equation of a model file and write the result JSON.
-    Run {
-        /// Model file (JSON, docs/model-format.md).
-        spec: PathBuf,
-        /// Result file to write.
-        #[arg(long)]
-        out: PathBuf,
-        /// Do not show a progress bar or the summary line (warnings are still printed).
-        #[arg(long)]
-        quiet: bool,
-        /// Worker threads for parallel kernels (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-    },
+    Run(RunArgs),
     /// Compute the steady state of a time-independent model.
     Steadystate {
         /// Model file.
@@ -52,19 +57,7 @@ enum Cmd {
         spec: PathBuf,
     },
     /// Run a spiking network (LIF neurons, synapses, NEST bridges) and write the result JSON.
-    Network {
-        /// Network file (JSON, docs/network-format.md).
-        spec: PathBuf,
-        /// Result file to write.
-        #[arg(long)]
-        out: PathBuf,
-        /// Do not show a progress bar or the summary line (warnings are still printed).
-        #[arg(long)]
-        quiet: bool,
-        /// Worker threads for the parallel bridge phase (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-    },
+    Network(RunArgs),
 }
 
 fn fail(e: nestq::Error) -> ExitCode {
@@ -174,27 +167,15 @@ fn check(spec: PathBuf) -> Result<(), nestq::Error> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.cmd {
-        Cmd::Run { spec, out, quiet, threads } => {
-            if let Some(t) = threads {
-                if t == 0 {
-                    eprintln!("nestq: error: --threads: must be at least 1");
-                    return ExitCode::from(2);
-                }
-                rayon_init(t);
-            }
-            run(spec, out, quiet)
+        Cmd::Run(a) => {
+            set_threads(a.threads);
+            run(a.spec, a.out, a.quiet)
         }
         Cmd::Steadystate { spec, out } => steadystate(spec, out),
         Cmd::Check { spec } => check(spec),
-        Cmd::Network { spec, out, quiet, threads } => {
-            if let Some(t) = threads {
-                if t == 0 {
-                    eprintln!("nestq: error: --threads: must be at least 1");
-                    return ExitCode::from(2);
-                }
-                rayon_init(t);
-            }
-            network(spec, out, quiet)
+        Cmd::Network(a) => {
+            set_threads(a.threads);
+            network(a.spec, a.out, a.quiet)
         }
     };
     match r {
@@ -203,6 +184,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn rayon_init(threads: usize) {
-    std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+fn set_threads(threads: Option<u64>) {
+    if let Some(t) = threads {
+        std::env::set_var("RAYON_NUM_THREADS", t.to_string());
+    }
 }
