@@ -20,10 +20,13 @@ const TIMEOUT = 120_000;
 /** Absolute tolerance (relative for values above 1, e.g. the diverging non-CP example). */
 const TOL = 1e-10;
 
-const EXAMPLES = readdirSync(join(ROOT, 'examples'))
+const ALL_EXAMPLES = readdirSync(join(ROOT, 'examples'))
   .filter((f) => f.endsWith('.json'))
   .sort()
   .map((f) => `examples/${f}`);
+/** Model files (`nestq run`); `examples/network_*.json` are network files (`nestq network`). */
+const EXAMPLES = ALL_EXAMPLES.filter((f) => !f.startsWith('examples/network_'));
+const NETWORK_EXAMPLES = ALL_EXAMPLES.filter((f) => f.startsWith('examples/network_'));
 const FIXTURES = ['complex_coef', 'three_qubit_chain', 'ising_n4', 'exp_decay_drive', 'user_operator', 'cross_modulated'].map((n) => `test/fixtures/models/${n}.json`);
 
 let dir: string;
@@ -342,5 +345,51 @@ describe('errors and exit statuses', () => {
     const v = npmCli('--version');
     expect(v.status).toBe(0);
     expect(v.stdout.trim()).toBe(readJSON<{ version: string }>(join(ROOT, 'package.json')).version);
+  });
+});
+
+describe('nestq network: npm result files equal the native ones', () => {
+  const NETWORKS = [
+    ...NETWORK_EXAMPLES,
+    'test/fixtures/neural/chain3.net.json',
+    'test/fixtures/neural/random20.net.json',
+    'test/fixtures/neural/coupled_hamiltonian_crossing.net.json',
+    'test/fixtures/neural/coupled_cp.net.json',
+  ];
+
+  it('has network examples', () => {
+    expect(NETWORKS.filter((s) => s.startsWith('examples/')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  NETWORKS.forEach((spec, i) => {
+    it(spec, { timeout: TIMEOUT }, () => {
+      const base = spec.replace(/[/.]/g, '_');
+      const extra = i === 0 ? ['--plot', tmp(`${base}.svg`)] : ['--threads', '1'];
+      ok(nativeCli('network', spec, '--out', tmp(`${base}.native.json`), '--quiet'), `native network ${spec}`);
+      const npm = ok(npmCli('network', spec, '--out', tmp(`${base}.npm.json`), ...extra), `npm network ${spec}`);
+      const result = readJSON<{ times: number[]; spikes: unknown[]; stats: { wall_s: number } }>(tmp(`${base}.npm.json`));
+      expect(jsonDiffs(result, readJSON(tmp(`${base}.native.json`)), ['$.stats.wall_s'])).toEqual([]);
+      expect(result.times.length).toBeGreaterThan(1);
+      expect(npm.stdout).toBe('');
+      expect(npm.stderr).toMatch(/neurons, .* synapses, .* bridges .* spikes/);
+      if (i === 0) {
+        const svg = readFileSync(tmp(`${base}.svg`), 'utf8');
+        expect(svg.startsWith('<svg')).toBe(true);
+        for (const s of ['spikes', 'membrane potential', 'concurrence', 't (ms)', '<path']) expect(svg).toContain(s);
+      }
+    });
+  });
+
+  it('a bridge from a neuron to itself: exit 2 with the JSON path, like native', { timeout: TIMEOUT }, () => {
+    const net = readJSON<{ bridges: { neurons: string[] }[] }>(join(ROOT, 'examples/network_bridge_pair.json'));
+    net.bridges[0]!.neurons = [net.bridges[0]!.neurons[0]!, net.bridges[0]!.neurons[0]!];
+    const bad = tmp('self_bridge.json');
+    writeFileSync(bad, JSON.stringify(net));
+    const npm = npmCli('network', bad, '--out', tmp('x.json'));
+    const native = nativeCli('network', bad, '--out', tmp('x.json'));
+    expect(npm.status).toBe(2);
+    expect(native.status).toBe(2);
+    expect(npm.stderr).toMatch(/^nestq: error: \$\.bridges\[0\]\.neurons/);
+    expect(npm.stderr.trim()).toBe(native.stderr.trim());
   });
 });

@@ -18,7 +18,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { init, mesolve, steadystate, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec } from './index.js';
+import { init, mesolve, runNetwork, steadystate, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec } from './index.js';
 import { resultToCSV } from './csv.js';
 
 /** Error codes that mean "the input is invalid" (exit status 2, as the native binary). */
@@ -139,6 +139,31 @@ async function run(specPath: string, opts: RunOptions): Promise<void> {
   }
 }
 
+async function network(specPath: string, opts: { out: string; plot?: string; quiet?: boolean; threads?: number }): Promise<void> {
+  const text = await readText(specPath);
+  const threads = opts.threads ?? 'auto';
+  await init({ threads, quiet: opts.quiet || threads === 'auto' });
+  const bar = progressBar(!opts.quiet && process.stderr.isTTY === true);
+  let res;
+  try {
+    res = runNetwork(text, bar.onProgress ? { onProgress: bar.onProgress } : {});
+  } finally {
+    bar.stop();
+  }
+  for (const w of res.warnings) console.error(`nestq: warning: ${w}`);
+  await writeText(opts.out, JSON.stringify(res.toJSON()));
+  if (opts.plot !== undefined) {
+    const { networkToSVG } = await import('./plot.js');
+    await writeText(opts.plot, await networkToSVG(res, { title: basename(specPath) }));
+  }
+  if (!opts.quiet) {
+    const s = res.stats as Record<string, number | string>;
+    const wall = typeof s.wall_s === 'number' ? s.wall_s.toFixed(3) : '?';
+    const more = opts.plot !== undefined ? `, plot -> ${opts.plot}` : '';
+    console.error(`nestq: ${s.neurons} neurons, ${s.synapses} synapses, ${s.bridges} bridges (${s.bridge_method}), ${s.steps} steps, ${s.spikes} spikes, ${wall} s -> ${opts.out}${more}`);
+  }
+}
+
 async function steady(specPath: string, opts: { out: string }): Promise<void> {
   const text = await readText(specPath);
   await init({ threads: 'auto', quiet: true });
@@ -180,6 +205,14 @@ function program(): Command {
     .option('--quiet', 'no progress bar and no summary line')
     .option('--threads <n>', 'worker threads for parallel kernels (default: all cores)', parseThreads)
     .action(run);
+  p.command('network')
+    .description('Run a spiking network (LIF neurons, synapses, NEST bridges) and write the result JSON.')
+    .argument('<spec>', 'network file (JSON, docs/network-format.md)')
+    .requiredOption('--out <file>', 'result file to write')
+    .option('--plot <file>', 'also write an SVG with the spike raster, V(t), bridge read-outs and concurrence')
+    .option('--quiet', 'no progress bar and no summary line')
+    .option('--threads <n>', 'worker threads for the parallel bridge phase (default: all cores)', parseThreads)
+    .action(network);
   p.command('steadystate')
     .description('Compute the steady state of a time-independent model.')
     .argument('<spec>', 'model file')

@@ -30,5 +30,6 @@ export {
   type BatchEntry,
 } from './solve.js';
 export { mesolveAsync, type MesolveAsyncOptions } from './async.js';
+export { runNetwork, type NetworkSpec, type NetworkResult, type BridgeRecord, type RunNetworkOptions, type LifSpec } from './network.js';
 export { NESTBridge, nestBridgeModel, type NESTBridgeOptions } from './bridge.js';
 export type * from './spec.js';

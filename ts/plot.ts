@@ -84,3 +84,57 @@ export async function resultToSVG(result: MesolveResult | ResultJSON, options: P
     view.finalize();
   }
 }
+
+/** Options of {@link networkToSVG}. */
+export type NetworkPlotOptions = PlotOptions;
+
+/**
+ * Renders a network result (`nestq network`) as an SVG document: a spike raster (neuron vs t in
+ * ms), the recorded membrane potentials V(t) in mV and, if there are bridges, their read-outs
+ * Tr(ρ M) per neuron and their concurrence over time.
+ * @returns The SVG text (starts with `<svg`).
+ */
+export async function networkToSVG(result: { toJSON(): Record<string, unknown> } | Record<string, unknown>, options: NetworkPlotOptions = {}): Promise<string> {
+  const { width = 640, height = 220 } = options;
+  const j = ('toJSON' in result && typeof result.toJSON === 'function' ? result.toJSON() : result) as {
+    times: number[];
+    v: Record<string, number[]>;
+    spikes: { neuron: string; t: number }[];
+    bridges: { neurons: [string, string]; expect: Record<string, number[]>; concurrence: number[] }[];
+  };
+  const lines = (named: [string, number[]][]): Point[] => named.flatMap(([series, vals]) => j.times.map((t, i) => ({ t, series, value: vals[i]! })));
+  const vSeries = Object.entries(j.v);
+  const panels: object[] = [
+    {
+      width,
+      height,
+      title: 'spikes',
+      data: { values: j.spikes },
+      mark: { type: 'tick' as const, thickness: 1 },
+      encoding: {
+        x: { field: 't', type: 'quantitative' as const, title: 't (ms)', scale: { domain: [j.times[0] ?? 0, j.times.at(-1) ?? 1], nice: false } },
+        y: { field: 'neuron', type: 'nominal' as const, title: 'neuron', sort: null, axis: j.spikes.length > 0 && new Set(j.spikes.map((s) => s.neuron)).size > 40 ? { labels: false, ticks: false } : {} },
+      },
+    },
+  ];
+  if (vSeries.length > 0) panels.push({ ...panel(lines(vSeries), vSeries.length, 'V (mV)', 'neuron', width, height), title: 'membrane potential' });
+  if (j.bridges.length > 0) {
+    const readouts = j.bridges.flatMap((b) => b.neurons.map((id): [string, number[]] => [`${b.neurons.join('–')}: ⟨M⟩ at ${id}`, b.expect[id] ?? []]));
+    panels.push({ ...panel(lines(readouts), readouts.length, 'Tr(ρ M)', 'bridge read-out', width, height), title: 'bridge read-outs (I_q = α·Tr(ρ M))' });
+    const conc = j.bridges.map((b): [string, number[]] => [b.neurons.join('–'), b.concurrence]);
+    panels.push({ ...panel(lines(conc), conc.length, 'concurrence', 'bridge', width, height), title: 'bridge concurrence' });
+  }
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'nestq network', anchor: 'start' as const },
+    vconcat: panels,
+    resolve: { scale: { color: 'independent' as const } },
+    config: { background: 'white', legend: { labelLimit: 320 } },
+  } as TopLevelSpec;
+  const view = new vega.View(vega.parse(compile(spec).spec as vega.Spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -629,6 +629,23 @@ impl RawResult {
     }
 }
 
+// ---------------------------------------------------------------------------------- network
+
+/// Runs a spiking network file (docs/network-format.md) and returns its result file as JSON
+/// text (the same as the native `nestq network`). `progress(fraction)` may return `false` to
+/// abort (code `aborted`).
+#[wasm_bindgen(js_name = runNetwork)]
+pub fn run_network(text: &str, progress: Option<js_sys::Function>) -> JsResult<String> {
+    let r = match &progress {
+        Some(f) => {
+            let mut p = progress_fn(f);
+            nestq::neural::run_network_json(text, Some(&mut p))
+        }
+        None => nestq::neural::run_network_json(text, None),
+    };
+    r.map(|res| res.to_json().to_string()).map_err(js_error)
+}
+
 // ---------------------------------------------------------------------------------- evolver
 
 /// A state carried forward step by step with parameters changed in between (the NEST paper's

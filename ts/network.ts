@@ -1,0 +1,117 @@
+/**
+ * Spiking networks: LIF neurons, delta synapses, inputs and NEST bridges (network file v1,
+ * docs/network-format.md; units ms, mV, nA, MΩ, ω in rad/ms, rates in 1/ms). Runs the engine's
+ * `nestq::neural` in wasm; the result file is the native `nestq network` one.
+ * @module
+ */
+import { NestqError } from './errors.js';
+import { call } from './raw.js';
+
+/** A LIF neuron (or group member) of the network file. */
+export interface LifSpec {
+  tau_m: number;
+  v_rest: number;
+  v_reset: number;
+  v_th: number;
+  r_m?: number;
+  t_ref?: number;
+  i_ext?: number;
+  v0?: number;
+}
+/** The network file, version 1 (see docs/network-format.md for every field and default). */
+export interface NetworkSpec {
+  version?: 1;
+  dt: number;
+  duration: number;
+  neurons?: (LifSpec & { id: string })[];
+  groups?: (LifSpec & { id: string; n: number })[];
+  synapses?: Record<string, unknown>[];
+  bridges?: Record<string, unknown>[];
+  inputs?: Record<string, unknown>[];
+  record?: { v?: string[]; spikes?: boolean; bridge_expect?: boolean; every?: number };
+  bridge_method?: 'expm' | 'rk4';
+  [extra: string]: unknown;
+}
+
+/** One bridge's recorded series. */
+export interface BridgeRecord {
+  /** The two neuron ids (qubit 0, qubit 1). */
+  neurons: [string, string];
+  coupling: 'hamiltonian' | 'paper' | 'cp';
+  measure: string;
+  /** Tr(ρ M⁽ⁱ⁾) per neuron id over the recorded times. */
+  expect: Record<string, Float64Array>;
+  /** γ(t) = γ₀ e^(−β|V_i − V_k|). */
+  gamma: Float64Array;
+  /** Concurrence of ρ(t). */
+  concurrence: Float64Array;
+}
+
+/** Result of {@link runNetwork}. */
+export interface NetworkResult {
+  /** Recorded times (ms), every `record.every` steps from 0. */
+  times: Float64Array;
+  /** Membrane potential (mV) of each recorded neuron. */
+  v: Record<string, Float64Array>;
+  /** Every spike: neuron id and time (ms, the start of the step in which V crossed V_th). */
+  spikes: { neuron: string; t: number }[];
+  bridges: BridgeRecord[];
+  /** CP warnings of `paper` bridges, grid roundings, … */
+  warnings: string[];
+  stats: Record<string, unknown>;
+  /** The result file, identical to the native `nestq network` output. */
+  toJSON(): Record<string, unknown>;
+}
+
+/** Options of {@link runNetwork}. */
+export interface RunNetworkOptions {
+  /** Fraction done (0…1); return `false` to abort (`NestqError{code: "aborted"}`). */
+  onProgress?: (fraction: number) => boolean | void;
+  /** Checked before the run and at every progress report. */
+  signal?: AbortSignal;
+}
+
+const f64 = (a: unknown): Float64Array => Float64Array.from(a as number[]);
+
+/**
+ * Runs a network file (object or JSON text) synchronously. Requires `await init()`.
+ * @throws NestqError `invalid_model` with the JSON path of a bad field, `aborted`, `numerical`.
+ */
+export function runNetwork(spec: NetworkSpec | string, options: RunNetworkOptions = {}): NetworkResult {
+  const { onProgress, signal } = options;
+  if (signal?.aborted) throw new NestqError('aborted', `aborted by the caller: ${String(signal.reason ?? 'AbortSignal')}`);
+  const text = typeof spec === 'string' ? spec : JSON.stringify(spec);
+  const progress =
+    onProgress || signal
+      ? (f: number) => {
+          if (signal?.aborted) return false;
+          return onProgress?.(f) !== false && !signal?.aborted;
+        }
+      : undefined;
+  const json = JSON.parse(call((m) => m.runNetwork(text, progress))) as {
+    times: number[];
+    v: Record<string, number[]>;
+    spikes: { neuron: string; t: number }[];
+    bridges: { neurons: [string, string]; coupling: BridgeRecord['coupling']; measure: string; expect: Record<string, number[]>; gamma: number[]; concurrence: number[] }[];
+    warnings: string[];
+    stats: Record<string, unknown>;
+  };
+  const v: Record<string, Float64Array> = {};
+  for (const [k, s] of Object.entries(json.v)) v[k] = f64(s);
+  return {
+    times: f64(json.times),
+    v,
+    spikes: json.spikes,
+    bridges: json.bridges.map((b) => ({
+      neurons: b.neurons,
+      coupling: b.coupling,
+      measure: b.measure,
+      expect: Object.fromEntries(Object.entries(b.expect).map(([k, s]) => [k, f64(s)])),
+      gamma: f64(b.gamma),
+      concurrence: f64(b.concurrence),
+    })),
+    warnings: json.warnings,
+    stats: json.stats,
+    toJSON: () => json,
+  };
+}
