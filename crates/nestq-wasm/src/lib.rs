@@ -426,7 +426,7 @@ impl RawModel {
                 let mut p = progress_fn(f);
                 nestq::mesolve(&self.model, Some(&mut p))
             }
-            None => nestq::mesolve(&self.model, None),
+            None => in_pool(|| nestq::mesolve(&self.model, None)),
         };
         r.map(|result| RawResult { dims: self.model.dims.clone(), result }).map_err(js_error)
     }
@@ -443,7 +443,7 @@ impl RawModel {
                 let mut p = progress_fn(f);
                 nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, Some(&mut p))
             }
-            None => nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, None),
+            None => in_pool(|| nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, None)),
         };
         r.map(|result| RawResult { dims: m.dims.clone(), result }).map_err(js_error)
     }
@@ -467,6 +467,19 @@ impl RawModel {
     /// Steady state (`nestq steadystate`'s JSON text).
     pub fn steadystate(&self) -> JsResult<String> {
         nestq::steady::steadystate_json(&self.model).map(|v| v.to_string()).map_err(js_error)
+    }
+}
+
+/// Runs `f` on a rayon pool worker (threaded build), so that the parallel kernels inside it fork
+/// and join among hot workers instead of waking the pool from the calling thread at every
+/// right-hand-side evaluation. Only for work that does not call back into JavaScript.
+fn in_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() {
+        let mut out = None;
+        rayon::scope(|s| s.spawn(|_| out = Some(f())));
+        out.expect("the pool ran the job")
+    } else {
+        f()
     }
 }
 
@@ -641,7 +654,7 @@ pub fn run_network(text: &str, progress: Option<js_sys::Function>) -> JsResult<S
             let mut p = progress_fn(f);
             nestq::neural::run_network_json(text, Some(&mut p))
         }
-        None => nestq::neural::run_network_json(text, None),
+        None => in_pool(|| nestq::neural::run_network_json(text, None)),
     };
     r.map(|res| res.to_json().to_string()).map_err(js_error)
 }
