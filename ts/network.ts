@@ -7,7 +7,11 @@
 import { NestqError } from './errors.js';
 import { call } from './raw.js';
 
-/** A LIF neuron (or group member) of the network file. */
+/** A seeded distribution: member (or synapse) m takes the m-th draw of the stream of `seed`. */
+export type Distribution = { uniform: [number, number]; seed: number } | { normal: [number, number]; seed: number };
+/** A group field: one number, one number per member, or a seeded distribution. */
+export type PerMember = number | number[] | Distribution;
+/** A LIF neuron of the network file (ms, mV, MΩ, nA). */
 export interface LifSpec {
   tau_m: number;
   v_rest: number;
@@ -18,18 +22,21 @@ export interface LifSpec {
   i_ext?: number;
   v0?: number;
 }
+/** A neuron group: every LIF field may vary per member. */
+export type GroupSpec = { [K in keyof LifSpec]: PerMember } & { id: string; n: number };
 /** The network file, version 1 (see docs/network-format.md for every field and default). */
 export interface NetworkSpec {
   version?: 1;
   dt: number;
   duration: number;
   neurons?: (LifSpec & { id: string })[];
-  groups?: (LifSpec & { id: string; n: number })[];
+  groups?: GroupSpec[];
   synapses?: Record<string, unknown>[];
   bridges?: Record<string, unknown>[];
   inputs?: Record<string, unknown>[];
   record?: { v?: string[]; spikes?: boolean; bridge_expect?: boolean; every?: number };
-  bridge_method?: 'expm' | 'rk4';
+  /** Bridge integrator: `expm` (exact, default), `split` (Strang, second order, fast), `rk4`. */
+  bridge_method?: 'expm' | 'split' | 'rk4';
   [extra: string]: unknown;
 }
 

@@ -179,6 +179,113 @@ fn groups_and_generated_connectivity() {
     assert_eq!(net(1, 0.0).synapses.len(), 0);
 }
 
+#[test]
+fn per_member_group_parameters() {
+    let taus = [20.0, 10.0, 30.0, 40.0].repeat(1000);
+    let net = Network::from_value(&json!({"dt": 0.1, "duration": 1,
+        "groups": [{"id": "h", "n": 4000, "tau_m": taus, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10,
+                    "i_ext": {"uniform": [1.0, 2.5], "seed": 3}, "v0": {"normal": [-60, 2], "seed": 4}}]}))
+    .unwrap();
+    let taus: Vec<f64> = net.params.iter().map(|p| p.tau_m).collect();
+    assert_eq!(&taus[..5], &[20.0, 10.0, 30.0, 40.0, 20.0]);
+    let i: Vec<f64> = net.params.iter().map(|p| p.i_ext).collect();
+    assert!(i.iter().all(|&x| (1.0..2.5).contains(&x)));
+    let mean = i.iter().sum::<f64>() / 4000.0;
+    // U(1, 2.5): mean 1.75, σ of the mean 0.433/√4000 ≈ 0.007
+    assert!((mean - 1.75).abs() < 0.035, "{mean}");
+    let v0: Vec<f64> = net.params.iter().map(|p| p.v0).collect();
+    let m = v0.iter().sum::<f64>() / 4000.0;
+    let sd = (v0.iter().map(|x| (x - m).powi(2)).sum::<f64>() / 3999.0).sqrt();
+    assert!((m + 60.0).abs() < 0.1 && (sd - 2.0).abs() < 0.1, "{m} {sd}");
+    // same seed, same draws; members are independent of each other's fields
+    let again = Network::from_value(&json!({"dt": 0.1, "duration": 1,
+        "groups": [{"id": "h", "n": 4000, "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10, "i_ext": {"uniform": [1.0, 2.5], "seed": 3}}]}))
+    .unwrap();
+    assert!(again.params.iter().zip(&net.params).all(|(a, b)| a.i_ext == b.i_ext));
+    // per-member errors name the member
+    let bad = |g: Value, path: &str| {
+        let e = Network::from_value(&json!({"dt": 0.1, "duration": 1, "groups": [g]})).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some(path), "{e}");
+    };
+    let g = |k: &str, v: Value| {
+        let mut g = json!({"id": "h", "n": 3, "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10});
+        g[k] = v;
+        g
+    };
+    bad(g("tau_m", json!([20, 20, 0])), "$.groups[0].tau_m[2]");
+    bad(g("tau_m", json!([20, 20])), "$.groups[0].tau_m");
+    bad(g("v0", json!([-60, -40, -60])), "$.groups[0].v0[1]");
+    bad(g("r_m", json!({"uniform": [-10, -9], "seed": 1})), "$.groups[0].r_m[0]");
+    bad(g("i_ext", json!({"uniform": [2, 1], "seed": 1})), "$.groups[0].i_ext.uniform");
+    bad(g("i_ext", json!({"normal": [2, 1]})), "$.groups[0].i_ext.seed");
+    bad(g("i_ext", json!({"poisson": 2, "seed": 1})), "$.groups[0].i_ext.poisson");
+    bad(g("i_ext", json!("high")), "$.groups[0].i_ext");
+    // single neurons take numbers only
+    let e = Network::from_value(&json!({"dt": 0.1, "duration": 1, "neurons": [{"id": "a", "tau_m": [20], "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10}]})).unwrap_err();
+    assert_eq!(e.path.as_deref(), Some("$.neurons[0].tau_m"));
+}
+
+#[test]
+fn explicit_synapses_and_weight_distributions() {
+    let base = |syn: Value| {
+        json!({"dt": 0.1, "duration": 1,
+            "groups": [{"id": "in", "n": 5, "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10},
+                       {"id": "h", "n": 3, "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": -50, "r_m": 10}],
+            "synapses": [syn]})
+    };
+    let net = Network::from_value(&base(json!({"pre": "in", "post": "h", "i": [0, 4, 2], "j": [2, 0, 0], "weight": [0.5, -1.0, 2.0], "delay": 0.3}))).unwrap();
+    let got: Vec<(u32, u32, f64, u32)> = net.synapses.iter().map(|s| (s.pre, s.post, s.weight, s.delay_steps)).collect();
+    assert_eq!(got, vec![(0, 7, 0.5, 3), (4, 5, -1.0, 3), (2, 5, 2.0, 3)]);
+    let net = Network::from_value(&base(json!({"pre": "in", "post": "h", "p": 1.0, "seed": 1, "weight": {"normal": [1.0, 0.1], "seed": 9}, "delay": 0}))).unwrap();
+    assert_eq!(net.synapses.len(), 15);
+    let w: Vec<f64> = net.synapses.iter().map(|s| s.weight).collect();
+    assert!(w.iter().all(|&x| (x - 1.0).abs() < 0.6) && w.windows(2).any(|p| p[0] != p[1]));
+    let bad = |syn: Value, path: &str| {
+        let e = Network::from_value(&base(syn)).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some(path), "{e}");
+    };
+    bad(json!({"pre": "in", "post": "h", "i": [0, 5], "j": [0, 1], "weight": 1, "delay": 0}), "$.synapses[0].i[1]");
+    bad(json!({"pre": "in", "post": "h", "i": [0, 1], "j": [0], "weight": 1, "delay": 0}), "$.synapses[0].j");
+    bad(json!({"pre": "in", "post": "h", "i": [0], "j": [0], "weight": [1, 2], "delay": 0}), "$.synapses[0].weight");
+    bad(json!({"pre": "in", "post": "h", "weight": [1, 2], "delay": 0}), "$.synapses[0].weight");
+    bad(json!({"pre": "h", "post": "h", "i": [1], "j": [1], "weight": 1, "delay": 0}), "$.synapses[0].j[0]");
+    bad(json!({"pre": "in", "post": "h", "i": [1], "j": [1], "p": 0.5, "seed": 1, "weight": 1, "delay": 0}), "$.synapses[0].p");
+}
+
+#[test]
+fn poisson_rates_per_member_and_frames() {
+    // three members at 0, 100 and 300 Hz for 20 s; then frames of 1 s: 200 Hz, 0 Hz, then silent
+    let net = |rate: Value, present: Option<f64>| {
+        let mut inp = json!({"neuron": "g", "kind": "poisson", "rate_hz": rate, "weight": 0.0, "seed": 5});
+        if let Some(p) = present {
+            inp["present"] = json!(p);
+        }
+        json!({"dt": 0.1, "duration": 20000,
+            "groups": [{"id": "g", "n": 3, "tau_m": 20, "v_rest": -65, "v_reset": -65, "v_th": 1e9, "r_m": 10}],
+            "synapses": [], "inputs": [inp]})
+    };
+    let r = run(net(json!([0, 100, 300]), None));
+    // expected 0 + 2000 + 6000 = 8000 events, σ ≈ 89
+    let c = r.stats.input_events[0] as f64;
+    assert!((c - 8000.0).abs() < 5.0 * 8000f64.sqrt(), "{c}");
+    let r = run(net(json!([[200, 200, 200], [0, 0, 0]]), Some(1000.0)));
+    // only the first second fires: 3 × 200 events, σ ≈ 24
+    let c = r.stats.input_events[0] as f64;
+    assert!((c - 600.0).abs() < 5.0 * 600f64.sqrt(), "{c}");
+    let r = run(net(json!([[100, 100, 100], [100, 100, 100]]), Some(10000.0)));
+    let c = r.stats.input_events[0] as f64;
+    assert!((c - 6000.0).abs() < 5.0 * 6000f64.sqrt(), "{c}");
+    for (rate, present, path) in [
+        (json!([1, 2]), None, "$.inputs[0].rate_hz"),
+        (json!([[1, 2, 3], [1, -2, 3]]), Some(1.0), "$.inputs[0].rate_hz[1][1]"),
+        (json!([[1, 2, 3], [1, 2, 3]]), None, "$.inputs[0].present"),
+        (json!(5), Some(0.0), "$.inputs[0].present"),
+    ] {
+        let e = Network::from_value(&net(rate, present)).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some(path), "{e}");
+    }
+}
+
 // ------------------------------------------------------------------ bridges
 
 fn bridge_model(coupling: &str, omega: [f64; 2], gamma: f64, kappa: [f64; 2], initial: Value, times: &[f64]) -> nestq::Model {
@@ -244,6 +351,56 @@ fn bridge_with_constant_gamma_matches_mesolve() {
         let dh = (0..r.times.len()).map(|k| (r4h.bridges[0].expect[0][k] - b.expect[0][k]).abs()).fold(0.0, f64::max);
         assert!(d / dh > 12.0 && d / dh < 20.0, "{coupling} rk4 order: {d:e} / {dh:e}");
         assert_eq!(r.stats.propagators, 1, "constant γ: one propagator");
+    }
+}
+
+/// Largest |difference| of ⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩ and concurrence between two runs on the same grid, and
+/// of the final states relative to the largest entry (the `paper` coupling amplifies the
+/// |+−⟩⟨−+| coherence as e^(4γt), so absolute state errors grow with it).
+fn bridge_gap(a: &NetworkResult, b: &NetworkResult) -> f64 {
+    let (x, y) = (&a.bridges[0], &b.bridges[0]);
+    assert_eq!(x.expect[0].len(), y.expect[0].len());
+    let mut d = 0.0f64;
+    for k in 0..x.expect[0].len() {
+        d = d.max((x.expect[0][k] - y.expect[0][k]).abs()).max((x.expect[1][k] - y.expect[1][k]).abs());
+        d = d.max((x.concurrence[k] - y.concurrence[k]).abs());
+    }
+    let scale = x.final_state.iter().fold(1.0f64, |m, z| m.max(z.norm()));
+    d.max((&x.final_state - &y.final_state).iter().fold(0.0f64, |m, z| m.max(z.norm())) / scale)
+}
+
+#[test]
+fn split_bridge_step_is_second_order_and_keeps_the_state_physical() {
+    let initial = json!({"product": [[1, 1], [1, [0, 1]]]});
+    for coupling in ["hamiltonian", "paper", "cp"] {
+        // β = 0: the bridge is autonomous and expm is exact at any dt
+        let exact = run(pair_net(coupling, "expm", 0.0, initial.clone()));
+        let errs: Vec<f64> = [0.1, 0.05, 0.025]
+            .iter()
+            .map(|&dt| bridge_gap(&run(pair_net_dt(coupling, "split", 0.0, initial.clone(), dt)), &exact))
+            .collect();
+        let orders: Vec<f64> = errs.windows(2).map(|w| (w[0] / w[1]).log2()).collect();
+        eprintln!("split {coupling}: errors {errs:?}, orders {orders:.3?}");
+        assert!(errs[0] < 1e-2 && errs[0] > 1e-8, "{coupling}: {errs:?}");
+        assert!(orders.iter().all(|&p| (p - 2.0).abs() < 0.15), "{coupling}: expected second order, got {orders:?}");
+        // without coupling the split step is exact (the two single-qubit channels commute)
+        let mut a = pair_net(coupling, "expm", 0.0, initial.clone());
+        let mut b = pair_net(coupling, "split", 0.0, initial.clone());
+        a["bridges"][0]["gamma0"] = json!(0.0);
+        b["bridges"][0]["gamma0"] = json!(0.0);
+        let d = bridge_gap(&run(a), &run(b));
+        assert!(d < 1e-13, "{coupling} γ = 0: {d:e}");
+    }
+    // a coarse step keeps every factor CPTP for hamiltonian and cp: ρ stays PSD with unit trace
+    for coupling in ["hamiltonian", "cp"] {
+        let mut n = pair_net_dt(coupling, "split", 0.0, json!({"bell": "psi+"}), 1.0);
+        n["bridges"][0]["gamma0"] = json!(3.0);
+        n["bridges"][0]["kappa"] = json!([0.4, 0.9]);
+        let r = run(n);
+        let rho = &r.bridges[0].final_state;
+        let ev = rho.clone().symmetric_eigen().eigenvalues;
+        assert!(ev.iter().all(|&l| l > -1e-13), "{coupling}: eigenvalues {ev:?}");
+        assert!((rho.trace().re - 1.0).abs() < 1e-13);
     }
 }
 
@@ -491,8 +648,16 @@ fn spike_trains_match_brian2_fixtures() {
 #[test]
 fn coupled_bridge_converges_to_the_joint_ode_reference() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/neural");
-    for case in ["coupled_hamiltonian", "coupled_hamiltonian_crossing", "coupled_cp"] {
-        let net: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{case}.net.json"))).unwrap()).unwrap();
+    for (case, method) in [
+        ("coupled_hamiltonian", "expm"),
+        ("coupled_hamiltonian_crossing", "expm"),
+        ("coupled_cp", "expm"),
+        ("coupled_hamiltonian", "split"),
+        ("coupled_hamiltonian_crossing", "split"),
+        ("coupled_cp", "split"),
+    ] {
+        let mut net: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{case}.net.json"))).unwrap()).unwrap();
+        net["bridge_method"] = serde_json::json!(method);
         let reference: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join(format!("{case}.ref.json"))).unwrap()).unwrap();
         let rt: Vec<f64> = reference["times"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         let sample = rt[1] - rt[0];
@@ -518,7 +683,7 @@ fn coupled_bridge_converges_to_the_joint_ode_reference() {
             errors.push(err);
         }
         let orders: Vec<f64> = errors.windows(2).map(|w| (w[0] / w[1]).log2()).collect();
-        eprintln!("{case}: max |error| of V (mV) and ⟨M⟩ at dt = {sample}/{{1,2,4,8}}: {errors:.3?}, orders {orders:.2?}");
+        eprintln!("{case} ({method}): max |error| of V (mV) and ⟨M⟩ at dt = {sample}/{{1,2,4,8}}: {errors:.3?}, orders {orders:.2?}");
         assert!(errors.windows(2).all(|w| w[1] < w[0]), "{case}: errors must fall with dt: {errors:?}");
         assert!(orders.iter().all(|&p| p > 0.85 && p < 1.3), "{case}: expected first order, measured {orders:?} (errors {errors:?})");
         assert!(errors[3] < 0.05, "{case}: error at dt = {} is {}", sample / 8.0, errors[3]);

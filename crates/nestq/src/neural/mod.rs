@@ -257,7 +257,9 @@ impl Network {
         let mut ring: Vec<Vec<(u32, f64)>> = vec![Vec::new(); slots];
 
         // inputs
-        let mut poisson: Vec<(usize, usize, f64, f64, Xoshiro256)> = Vec::new(); // (input, target, λ, w, rng)
+        let mut poisson: Vec<(usize, usize, usize, f64, Xoshiro256)> = Vec::new(); // (input, target, member, w, rng)
+        // per input: λ = rate·dt per frame and member (one entry: all members), steps per frame
+        let mut lambdas: Vec<(Vec<Vec<f64>>, Option<u64>)> = vec![(vec![], None); self.inputs.len()];
         let mut timed: Vec<(u64, usize, usize, f64)> = Vec::new(); // (step, input, target, w)
         for (k, inp) in self.inputs.iter().enumerate() {
             match &inp.kind {
@@ -266,10 +268,11 @@ impl Network {
                         i_const[t] += current;
                     }
                 }
-                InputKind::Poisson { rate_hz, weight, seed } => {
+                InputKind::Poisson { rate_hz, present_steps, weight, seed } => {
+                    lambdas[k] = (rate_hz.iter().map(|f| f.iter().map(|r| r * dt / 1000.0).collect()).collect(), *present_steps);
                     let mut r = Xoshiro256::seed_from_u64(*seed);
-                    for &t in &inp.targets {
-                        poisson.push((k, t, rate_hz * dt / 1000.0, *weight, r.clone()));
+                    for (m, &t) in inp.targets.iter().enumerate() {
+                        poisson.push((k, t, m, *weight, r.clone()));
                         r.jump();
                     }
                 }
@@ -383,8 +386,15 @@ impl Network {
                     v[post as usize] += w;
                 }
             }
-            for (k, t, lambda, w, r) in poisson.iter_mut() {
-                let c = r.poisson(*lambda);
+            for (k, t, m, w, r) in poisson.iter_mut() {
+                let (frames, per) = &lambdas[*k];
+                let f = per.map_or(0, |p| (step / p) as usize);
+                let lambda = match frames.get(f) {
+                    Some(l) if l.len() == 1 => l[0],
+                    Some(l) => l[*m],
+                    None => 0.0,
+                };
+                let c = r.poisson(lambda);
                 if c > 0 {
                     input_events[*k] += c as u64;
                     if step >= ref_until[*t] {
