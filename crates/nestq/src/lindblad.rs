@@ -177,14 +177,17 @@ impl Lindbladian {
             (ops[a].hs_inner(&ops[b]) - traces[a].conj() * traces[b] / d) / d
         });
         let gram_h = (&gram + gram.adjoint()) * C64::new(0.5, 0.0);
-        let eg = gram_h.symmetric_eigen();
-        let sqrt_g = &eg.eigenvectors
-            * DMatrix::from_diagonal(&eg.eigenvalues.map(|l| C64::new(l.max(0.0).sqrt(), 0.0)))
-            * eg.eigenvectors.adjoint();
+        let sqrt_g = match crate::measures::eigh(&gram_h) {
+            Ok((ev, u)) => crate::measures::from_eigh(&ev.iter().map(|l| l.max(0.0).sqrt()).collect::<Vec<_>>(), &u),
+            Err(e) => {
+                warnings.push(format!("complete-positivity check skipped: {e}"));
+                return CpReport { min_eigenvalue: f64::NAN, hermitian, n_ops: m, warnings };
+            }
+        };
         let gh = (&gamma + gamma.adjoint()) * C64::new(0.5, 0.0);
         let k = &sqrt_g * gh * &sqrt_g;
         let k = (&k + k.adjoint()) * C64::new(0.5, 0.0);
-        let min_eigenvalue = k.symmetric_eigenvalues().iter().cloned().fold(f64::INFINITY, f64::min);
+        let min_eigenvalue = crate::measures::hermitian_eigenvalues(&k).iter().cloned().fold(f64::INFINITY, f64::min);
         if min_eigenvalue < -1e-12 * scale {
             let labels: Vec<String> = self
                 .dissipators

@@ -398,7 +398,7 @@ fn split_bridge_step_is_second_order_and_keeps_the_state_physical() {
         n["bridges"][0]["kappa"] = json!([0.4, 0.9]);
         let r = run(n);
         let rho = &r.bridges[0].final_state;
-        let ev = rho.clone().symmetric_eigen().eigenvalues;
+        let ev = nestq::measures::hermitian_eigenvalues(rho);
         assert!(ev.iter().all(|&l| l > -1e-13), "{coupling}: eigenvalues {ev:?}");
         assert!((rho.trace().re - 1.0).abs() < 1e-13);
     }

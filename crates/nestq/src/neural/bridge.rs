@@ -17,16 +17,25 @@ const Z: C64 = C64 { re: 0.0, im: 0.0 };
 /// Memory budget passed to `Lindbladian::liouvillian` (a 16×16 superoperator needs a few KiB).
 const BUDGET: u128 = 1 << 30;
 
-/// `Tr(O ρ)` for 4×4 column-major `o` and `rho`.
-#[inline]
-fn trace_prod(o: &[C64; 16], rho: &[C64; 16]) -> C64 {
-    let mut s = Z;
+/// Non-zeros of a 4×4 column-major read-out operator as `(index of ρ_ji, O_ij)`, so that
+/// `Tr(O ρ) = Σ O_ij ρ_ji` runs over them only (σx⊗1 and σz⊗1 have 4 non-zeros each).
+fn readout_terms(o: &[C64; 16]) -> Vec<(u8, C64)> {
+    let mut t = Vec::new();
     for i in 0..4 {
         for j in 0..4 {
-            s += o[i + 4 * j] * rho[j + 4 * i];
+            let v = o[i + 4 * j];
+            if v != Z {
+                t.push(((j + 4 * i) as u8, v));
+            }
         }
     }
-    s
+    t
+}
+
+/// `Re Tr(O ρ)` from [`readout_terms`].
+#[inline]
+fn readout(terms: &[(u8, C64)], rho: &[C64; 16]) -> f64 {
+    terms.iter().map(|&(k, v)| (v * rho[(k & 15) as usize]).re).sum()
 }
 
 fn dense4(m: &DMatrix<C64>) -> [C64; 16] {
@@ -107,39 +116,15 @@ pub(crate) fn generators(b: &BridgeSpec, gamma: f64) -> Result<(Generators, Lind
     Ok((Generators { l0, l1 }, full))
 }
 
-/// Index of entry `(row, col)` of a 4×4 column-major matrix for qubit indices
-/// `row = 2a₀ + a₁`, `col = 2b₀ + b₁` (qubit 0 leftmost).
-const fn idx(a0: usize, a1: usize, b0: usize, b1: usize) -> usize {
-    (2 * a0 + a1) + 4 * (2 * b0 + b1)
-}
-
-/// For qubit q, the four groups of entries of ρ that a channel on q mixes: `LOCAL[q][g][l]` is
-/// the global index of local vec index `l = a + 2b` (column stacking of the qubit's 2×2 block)
-/// in group `g` (the other qubit's `(a', b')`).
-const LOCAL: [[[usize; 4]; 4]; 2] = {
-    let mut t = [[[0usize; 4]; 4]; 2];
-    let mut g = 0;
-    while g < 4 {
-        let (ao, bo) = (g % 2, g / 2);
-        let mut l = 0;
-        while l < 4 {
-            let (a, b) = (l % 2, l / 2);
-            t[0][g][l] = idx(a, ao, b, bo);
-            t[1][g][l] = idx(ao, a, bo, b);
-            l += 1;
-        }
-        g += 1;
-    }
-    t
-};
-
 /// The precomputed factors of the `split` step,
 /// `e^((𝓛₀+γ𝓛₁)dt) ≈ e^(𝓛₀dt/2) e^(γ𝓛₁dt) e^(𝓛₀dt/2)` (Strang splitting, G. Strang, SIAM J.
 /// Numer. Anal. 5, 506 (1968); local error O(dt³‖[𝓛₀, 𝓛₁]‖), global O(dt²)).
 ///
-/// - `𝓛₀ = 𝓛₀⁽⁰⁾ ⊗ 1 + 1 ⊗ 𝓛₀⁽¹⁾` is a sum of commuting single-qubit generators
-///   (`−iω[σz, ·] + κD[σ−]`), so `e^(𝓛₀dt/2)` is exactly the product of two single-qubit channels,
-///   each a 4×4 Padé exponential acting on one qubit's column-stacked 2×2 blocks.
+/// - `e^(𝓛₀dt/2)` is the 16×16 Padé exponential of the γ-independent generator, stored sparse:
+///   `𝓛₀ = 𝓛₀⁽⁰⁾ ⊗ 1 + 1 ⊗ 𝓛₀⁽¹⁾` is a sum of commuting single-qubit generators
+///   (`−iω[σz, ·] + κD[σ−]`, phase covariant), so the propagator is a product of two
+///   single-qubit channels with 5 non-zeros each, 25 in all (entries below 10⁻¹⁶ of the largest,
+///   rounding noise of the Padé evaluation, are dropped).
 /// - `𝓛₁` (γ = 1) is diagonal in the σx⊗σx eigenbasis for all three couplings: with
 ///   `ρ̃ = W ρ W`, `W = H ⊗ H` (Hadamards), `(𝓛₁ρ)~_mn = c_mn ρ̃_mn` where, for X-eigenvalues
 ///   x⁽⁰⁾, x⁽¹⁾ ∈ {±1}, `hamiltonian`: `c = −i(x⁽⁰⁾_m x⁽¹⁾_m − x⁽⁰⁾_n x⁽¹⁾_n)`, `paper`:
@@ -147,11 +132,12 @@ const LOCAL: [[[usize; 4]; 4]; 2] = {
 ///   The coefficients are read off the engine's own superoperator (checked diagonal), so
 ///   `e^(γ𝓛₁dt)` is an entrywise multiplication by `e^(γ dt c_mn)`, exact for any γ·dt.
 struct SplitStep {
-    /// `e^(𝓛₀⁽q⁾ dt/2)`, 4×4 column-major, on qubit q's local vec (index `a + 2b`).
-    half: [[C64; 16]; 2],
-    /// Distinct values of `c_mn`.
-    values: Vec<C64>,
-    /// For each entry of ρ̃ (column-major), its value's index in `values`.
+    /// Non-zeros `(row, col, value)` of `e^(𝓛₀dt/2)` (acts on vec ρ, column stacking).
+    half: Vec<(u8, u8, C64)>,
+    /// Distinct non-zero values of `c_mn`, and for each the index of its complex conjugate in
+    /// the list if it precedes it (then `e^(γdt c̄) = conj(e^(γdt c))` is not recomputed).
+    values: Vec<(C64, Option<usize>)>,
+    /// For each entry of ρ̃ (column-major), its value's index in `values`, or `NONE` for c = 0.
     which: [usize; 16],
 }
 
@@ -176,31 +162,28 @@ fn wht2(x: &mut [C64; 16]) {
     }
 }
 
-/// Applies the single-qubit superoperator `e` (4×4 column-major) to qubit `q` of ρ.
+/// `which` marker of an entry with `c_mn = 0` (left unchanged by the coupling factor).
+const NONE: usize = usize::MAX;
+
+/// `x ← E x` for a sparse 16×16 `E` given by its non-zeros.
 #[inline]
-fn apply_local(rho: &mut [C64; 16], e: &[C64; 16], q: usize) {
-    for g in &LOCAL[q] {
-        let v = [rho[g[0]], rho[g[1]], rho[g[2]], rho[g[3]]];
-        for (i, &k) in g.iter().enumerate() {
-            rho[k] = e[i] * v[0] + e[i + 4] * v[1] + e[i + 8] * v[2] + e[i + 12] * v[3];
-        }
+fn apply_sparse(x: &mut [C64; 16], e: &[(u8, u8, C64)]) {
+    let mut y = [Z; 16];
+    for &(i, j, v) in e {
+        y[(i & 15) as usize] += v * x[(j & 15) as usize];
     }
+    *x = y;
 }
 
 impl SplitStep {
-    fn new(b: &BridgeSpec, l1: &[C64], dt: f64) -> Result<SplitStep> {
-        let ctx = OpContext::new(vec![2]);
-        let op = |e: &str| ctx.build(e).map_err(|m| Error::numerical(format!("internal: operator {e}: {m}")));
-        let mut half = [[Z; 16]; 2];
-        for q in 0..2 {
-            let mut l = Lindbladian::new(vec![2]);
-            l.add_hamiltonian(Coef::real(b.omega[q]), op("Z0")?, "omega");
-            l.add_jump(Coef::real(b.kappa[q]), op("SM0")?, "kappa");
-            let s = superop(&l)?;
-            let e = integrate::expm::expm(&Mat::from_fn(4, 4, |i, j| s[i + 4 * j] * (0.5 * dt)));
-            for j in 0..4 {
-                for i in 0..4 {
-                    half[q][i + 4 * j] = e[(i, j)];
+    fn new(l0: &[C64], l1: &[C64], dt: f64) -> Result<SplitStep> {
+        let e = integrate::expm::expm(&Mat::from_fn(16, 16, |i, j| l0[i + 16 * j] * (0.5 * dt)));
+        let emax = (0..16).flat_map(|j| (0..16).map(move |i| (i, j))).fold(0.0f64, |m, (i, j)| m.max(e[(i, j)].norm()));
+        let mut half = Vec::new();
+        for j in 0..16 {
+            for i in 0..16 {
+                if e[(i, j)].norm() > 1e-16 * emax {
+                    half.push((i as u8, j as u8, e[(i, j)]));
                 }
             }
         }
@@ -208,26 +191,32 @@ impl SplitStep {
         let w = |i: usize, j: usize| -> f64 { if (i & j).count_ones() % 2 == 0 { 0.5 } else { -0.5 } };
         let t = |p: usize, q: usize| w(p % 4, q % 4) * w(p / 4, q / 4);
         let mut which = [0usize; 16];
-        let mut values: Vec<C64> = Vec::new();
+        let mut values: Vec<(C64, Option<usize>)> = Vec::new();
         let scale = l1.iter().fold(0.0f64, |m, z| m.max(z.norm())).max(1.0);
+        // A = 𝓛₁ T, then D = T A (two 16³ products)
+        let mut am = [Z; 256];
+        for k in 0..16 {
+            for q in 0..16 {
+                am[k + 16 * q] = (0..16).map(|m| l1[k + 16 * m] * t(m, q)).sum();
+            }
+        }
         for p in 0..16 {
             for q in 0..16 {
-                let mut s = Z;
-                for k in 0..16 {
-                    let tk = t(p, k);
-                    for m in 0..16 {
-                        s += l1[k + 16 * m] * (tk * t(m, q));
-                    }
-                }
+                let s: C64 = (0..16).map(|k| am[k + 16 * q] * t(p, k)).sum();
                 if p != q && s.norm() > 1e-12 * scale {
                     return Err(Error::numerical(format!("internal: coupling generator not diagonal in the σx⊗σx basis (entry {p},{q} = {s})")));
                 }
                 if p == q {
-                    which[p] = match values.iter().position(|v| (v - s).norm() <= 1e-12 * scale) {
-                        Some(k) => k,
-                        None => {
-                            values.push(s);
-                            values.len() - 1
+                    which[p] = if s.norm() <= 1e-12 * scale {
+                        NONE
+                    } else {
+                        match values.iter().position(|(v, _)| (v - s).norm() <= 1e-12 * scale) {
+                            Some(k) => k,
+                            None => {
+                                let conj = values.iter().position(|(v, _)| (v.conj() - s).norm() <= 1e-12 * scale);
+                                values.push((s, conj));
+                                values.len() - 1
+                            }
                         }
                     };
                 }
@@ -242,20 +231,21 @@ impl SplitStep {
     /// ρ ← e^(𝓛₀dt/2) e^(γ𝓛₁dt) e^(𝓛₀dt/2) ρ.
     #[inline]
     fn step(&self, rho: &mut [C64; 16], gamma: f64, dt: f64) {
-        apply_local(rho, &self.half[0], 0);
-        apply_local(rho, &self.half[1], 1);
+        apply_sparse(rho, &self.half);
         wht2(rho);
         // (W ρ̃ W)/16 undoes the two unnormalised transforms
         let mut f = [Z; 8];
-        for (k, c) in self.values.iter().enumerate() {
-            f[k] = (c * (gamma * dt)).exp() * (1.0 / 16.0);
+        for (k, (c, conj)) in self.values.iter().enumerate() {
+            f[k] = match conj {
+                Some(j) => f[*j].conj(),
+                None => (c * (gamma * dt)).exp() * (1.0 / 16.0),
+            };
         }
         for (r, &k) in rho.iter_mut().zip(&self.which) {
-            *r *= f[k];
+            *r *= if k == NONE { C64::new(1.0 / 16.0, 0.0) } else { f[k] };
         }
         wht2(rho);
-        apply_local(rho, &self.half[0], 0);
-        apply_local(rho, &self.half[1], 1);
+        apply_sparse(rho, &self.half);
     }
 }
 
@@ -269,7 +259,7 @@ pub(crate) struct BridgeState {
     kick: Option<[DMatrix<C64>; 2]>,
     l0: Vec<C64>,
     l1: Vec<C64>,
-    m_ops: [[C64; 16]; 2],
+    m_ops: [Vec<(u8, C64)>; 2],
     /// vec(ρ), column stacking (= ρ column-major).
     pub rho: [C64; 16],
     method: BridgeMethod,
@@ -295,7 +285,7 @@ impl BridgeState {
             Readout::Z => crate::ops::sigmaz(),
         };
         let id = crate::ops::qeye(2);
-        let m_ops = [dense4(&crate::ops::tensor(&[m_local.clone(), id.clone()])), dense4(&crate::ops::tensor(&[id.clone(), m_local]))];
+        let m_ops = [readout_terms(&dense4(&crate::ops::tensor(&[m_local.clone(), id.clone()]))), readout_terms(&dense4(&crate::ops::tensor(&[id.clone(), m_local])))];
         let kick = if b.spike_kick != 0.0 {
             let (c, s) = ((b.spike_kick / 2.0).cos(), (b.spike_kick / 2.0).sin());
             // e^(−iθσx/2) = cos(θ/2) I − i sin(θ/2) σx
@@ -305,14 +295,15 @@ impl BridgeState {
             None
         };
         let l1 = superop(&g.l1)?;
-        let split = if method == BridgeMethod::Split { Some(SplitStep::new(b, &l1, dt)?) } else { None };
+        let l0 = superop(&g.l0)?;
+        let split = if method == BridgeMethod::Split { Some(SplitStep::new(&l0, &l1, dt)?) } else { None };
         Ok(BridgeState {
             neurons: b.neurons,
             gamma0: b.gamma0,
             beta: b.beta,
             alpha: b.alpha,
             kick,
-            l0: superop(&g.l0)?,
+            l0,
             l1,
             m_ops,
             rho: dense4(&b.initial),
@@ -332,7 +323,7 @@ impl BridgeState {
 
     /// Step phases (1) and (2): ⟨M⟩ from ρ(t_n) and γ from V(t_n).
     pub fn observe(&mut self, v: &[f64]) {
-        self.m = [trace_prod(&self.m_ops[0], &self.rho).re, trace_prod(&self.m_ops[1], &self.rho).re];
+        self.m = [readout(&self.m_ops[0], &self.rho), readout(&self.m_ops[1], &self.rho)];
         let dv = (v[self.neurons[0]] - v[self.neurons[1]]).abs();
         self.gamma = if self.beta == 0.0 { self.gamma0 } else { self.gamma0 * (-self.beta * dv).exp() };
     }
@@ -346,7 +337,7 @@ impl BridgeState {
         self.rec_expect[0].push(self.m[0]);
         self.rec_expect[1].push(self.m[1]);
         self.rec_gamma.push(self.gamma);
-        self.rec_conc.push(measures::concurrence(&self.density_matrix(), &[2, 2], 0, 1)?);
+        self.rec_conc.push(measures::concurrence_4x4(&self.rho)?);
         Ok(())
     }
 
