@@ -34,7 +34,7 @@ export interface NetworkSpec {
   synapses?: Record<string, unknown>[];
   bridges?: Record<string, unknown>[];
   inputs?: Record<string, unknown>[];
-  record?: { v?: string[]; spikes?: boolean; bridge_expect?: boolean; every?: number };
+  record?: { v?: string[]; spikes?: boolean; bridge_expect?: boolean; every?: number; synchrony?: { tau?: number; delta?: number } };
   /** Bridge integrator: `expm` (exact, default), `split` (Strang, second order, fast), `rk4`. */
   bridge_method?: 'expm' | 'split' | 'rk4';
   [extra: string]: unknown;
@@ -63,6 +63,11 @@ export interface NetworkResult {
   /** Every spike: neuron id and time (ms, the start of the step in which V crossed V_th). */
   spikes: { neuron: string; t: number }[];
   bridges: BridgeRecord[];
+  /**
+   * With `record.synchrony`: per bridge, the van Rossum distance (τ, ms) and Kistler's
+   * coincidence factor (Δ, ms; null if a train is empty) of its two neurons' spike trains.
+   */
+  synchrony?: { neurons: [string, string]; spikes: [number, number]; van_rossum: number; coincidence: number | null; tau: number; delta: number }[];
   /** CP warnings of `paper` bridges, grid roundings, … */
   warnings: string[];
   stats: Record<string, unknown>;
@@ -100,6 +105,7 @@ export function runNetwork(spec: NetworkSpec | string, options: RunNetworkOption
     v: Record<string, number[]>;
     spikes: { neuron: string; t: number }[];
     bridges: { neurons: [string, string]; coupling: BridgeRecord['coupling']; measure: string; expect: Record<string, number[]>; gamma: number[]; concurrence: number[] }[];
+    synchrony?: NetworkResult['synchrony'];
     warnings: string[];
     stats: Record<string, unknown>;
   };
@@ -117,6 +123,7 @@ export function runNetwork(spec: NetworkSpec | string, options: RunNetworkOption
       gamma: f64(b.gamma),
       concurrence: f64(b.concurrence),
     })),
+    ...(json.synchrony ? { synchrony: json.synchrony } : {}),
     warnings: json.warnings,
     stats: json.stats,
     toJSON: () => json,

@@ -286,6 +286,44 @@ fn poisson_rates_per_member_and_frames() {
     }
 }
 
+#[test]
+fn synchrony_report_of_bridged_pairs() {
+    // two identical neurons with the same constant drive fire identically: Γ = 1, D = 0
+    let mut net = json!({"dt": 0.1, "duration": 500,
+        "neurons": [lif("a", 2.0, 2.0), lif("b", 2.0, 2.0), lif("c", 1.8, 2.0)],
+        "bridges": [{"neurons": ["a", "b"], "omega": 1, "gamma0": 0}, {"neurons": ["a", "c"], "omega": 1, "gamma0": 0}],
+        "record": {"synchrony": {"tau": 5, "delta": 1}}});
+    let r = run(net.clone());
+    assert_eq!(r.synchrony.len(), 2);
+    let ab = &r.synchrony[0];
+    assert!(ab.spikes[0] > 5 && ab.spikes[0] == ab.spikes[1]);
+    assert_eq!(ab.van_rossum, 0.0);
+    assert!((ab.coincidence.unwrap() - 1.0).abs() < 1e-12);
+    // a and c fire at different rates: the same numbers as the sync module on their spike times
+    let (ta, tc) = (spike_times(&r, "a"), spike_times(&r, "c"));
+    let ac = &r.synchrony[1];
+    assert_eq!(ac.spikes, [ta.len(), tc.len()]);
+    assert_eq!(ac.van_rossum, nestq::neural::sync::van_rossum(&ta, &tc, 5.0));
+    assert_eq!(ac.coincidence, nestq::neural::sync::coincidence_factor(&ta, &tc, 500.0, 1.0));
+    let j = r.to_json();
+    assert_eq!(j["synchrony"][1]["neurons"], json!(["a", "c"]));
+    // off by default, and the report does not need the spike list
+    net["record"] = json!({"spikes": false, "synchrony": {}});
+    let r = run(net.clone());
+    assert!(r.spikes.is_empty() && r.synchrony[0].tau == 10.0 && r.synchrony[0].delta == 2.0 && r.synchrony[0].van_rossum == 0.0);
+    net["record"] = json!({});
+    assert!(run(net.clone()).to_json().get("synchrony").is_none());
+    for (rec, path) in [
+        (json!({"synchrony": {"tau": 0}}), "$.record.synchrony.tau"),
+        (json!({"synchrony": {"delta": -1}}), "$.record.synchrony.delta"),
+        (json!({"synchrony": {"window": 1}}), "$.record.synchrony.window"),
+    ] {
+        net["record"] = rec;
+        let e = Network::from_value(&net).unwrap_err();
+        assert_eq!(e.path.as_deref(), Some(path), "{e}");
+    }
+}
+
 // ------------------------------------------------------------------ bridges
 
 fn bridge_model(coupling: &str, omega: [f64; 2], gamma: f64, kappa: [f64; 2], initial: Value, times: &[f64]) -> nestq::Model {

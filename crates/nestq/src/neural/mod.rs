@@ -56,6 +56,7 @@
 mod bridge;
 pub mod rng;
 pub mod spec;
+pub mod sync;
 
 pub use spec::{BridgeMethod, BridgeSpec, Coupling, InputKind, InputSpec, LifParams, Network, Readout, RecordSpec, Synapse};
 
@@ -128,10 +129,31 @@ pub struct NetworkResult {
     pub spikes: Vec<(String, f64)>,
     /// One record per bridge.
     pub bridges: Vec<BridgeRecord>,
+    /// Synchrony of each bridge's two neurons (only with `record.synchrony`).
+    pub synchrony: Vec<PairSynchrony>,
     /// Warnings (non-CP couplings, rounding to the time grid, RK4 stability).
     pub warnings: Vec<String>,
     /// Counters.
     pub stats: NetworkStats,
+}
+
+/// How strongly the two neurons of a bridge fire together over the whole run
+/// ([`sync::van_rossum`], [`sync::coincidence_factor`]).
+#[derive(Clone, Debug)]
+pub struct PairSynchrony {
+    /// Neuron ids (qubit 0, qubit 1).
+    pub neurons: [String; 2],
+    /// Spike counts of the two neurons.
+    pub spikes: [usize; 2],
+    /// Van Rossum distance with time constant `tau` (dimensionless).
+    pub van_rossum: f64,
+    /// Kistler's coincidence factor of the first neuron's train against the second's at
+    /// precision `delta`; `None` if a train is empty.
+    pub coincidence: Option<f64>,
+    /// τ (ms) and Δ (ms) used.
+    pub tau: f64,
+    /// Δ (ms).
+    pub delta: f64,
 }
 
 impl NetworkResult {
@@ -162,7 +184,7 @@ impl NetworkResult {
             })
             .collect();
         let s = &self.stats;
-        json!({
+        let mut out = json!({
             "times": self.times,
             "v": v,
             "spikes": spikes,
@@ -180,7 +202,16 @@ impl NetworkResult {
                 "rhs_evals": s.rhs_evals,
                 "wall_s": s.wall_s,
             }
-        })
+        });
+        if !self.synchrony.is_empty() {
+            out["synchrony"] = Value::Array(
+                self.synchrony
+                    .iter()
+                    .map(|p| json!({"neurons": p.neurons, "spikes": p.spikes, "van_rossum": p.van_rossum, "coincidence": p.coincidence, "tau": p.tau, "delta": p.delta}))
+                    .collect(),
+            );
+        }
+        out
     }
 }
 
@@ -312,6 +343,8 @@ impl Network {
         let mut times = Vec::with_capacity((self.steps / every + 1) as usize);
         let mut vrec: Vec<Vec<f64>> = vec![Vec::with_capacity(times.capacity()); self.record.v.len()];
         let mut spikes: Vec<(usize, u64)> = Vec::new();
+        // spike times of bridged neurons, for the synchrony report
+        let mut trains: Vec<Vec<f64>> = vec![Vec::new(); if self.record.synchrony.is_some() { n } else { 0 }];
         let mut n_spikes = 0u64;
         let mut spiked: Vec<usize> = Vec::new();
 
@@ -374,6 +407,9 @@ impl Network {
                 }
                 if self.record.spikes {
                     spikes.push((j, step));
+                }
+                if let Some(tr) = trains.get_mut(j) {
+                    tr.push(step as f64 * dt);
                 }
                 for &(post, w, d) in &out[offsets[j]..offsets[j + 1]] {
                     ring[(step as usize + d as usize) % slots].push((post, w));
@@ -444,7 +480,26 @@ impl Network {
                 concurrence: b.rec_conc,
             })
             .collect();
+        let synchrony = match self.record.synchrony {
+            None => Vec::new(),
+            Some((tau, delta)) => self
+                .bridges
+                .iter()
+                .map(|b| {
+                    let (a, c) = (&trains[b.neurons[0]], &trains[b.neurons[1]]);
+                    PairSynchrony {
+                        neurons: [self.ids[b.neurons[0]].clone(), self.ids[b.neurons[1]].clone()],
+                        spikes: [a.len(), c.len()],
+                        van_rossum: sync::van_rossum(a, c, tau),
+                        coincidence: sync::coincidence_factor(a, c, self.steps as f64 * dt, delta),
+                        tau,
+                        delta,
+                    }
+                })
+                .collect(),
+        };
         Ok(NetworkResult {
+            synchrony,
             times,
             v: self.record.v.iter().map(|&j| self.ids[j].clone()).zip(vrec).collect(),
             spikes: spikes.into_iter().map(|(j, s)| (self.ids[j].clone(), s as f64 * dt)).collect(),

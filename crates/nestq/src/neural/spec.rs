@@ -180,6 +180,9 @@ pub struct RecordSpec {
     pub bridge_expect: bool,
     /// Sample every `every` steps (≥ 1, default 1).
     pub every: u64,
+    /// Synchrony report of every bridge's pair: `(τ, Δ)` in ms of the van Rossum distance and
+    /// the coincidence factor (`record.synchrony`; off by default).
+    pub synchrony: Option<(f64, f64)>,
 }
 
 /// A parsed, validated network file.
@@ -907,10 +910,20 @@ impl Network {
         }
 
         // record
-        let mut record = RecordSpec { v: vec![], spikes: true, bridge_expect: true, every: 1 };
+        let mut record = RecordSpec { v: vec![], spikes: true, bridge_expect: true, every: 1, synchrony: None };
         if let Some(r) = root.get("record") {
             let o = as_obj(r, "$.record")?;
-            check_keys(o, "$.record", &["v", "spikes", "bridge_expect", "every"])?;
+            check_keys(o, "$.record", &["v", "spikes", "bridge_expect", "every", "synchrony"])?;
+            if let Some(x) = o.get("synchrony") {
+                let so = as_obj(x, "$.record.synchrony")?;
+                check_keys(so, "$.record.synchrony", &["tau", "delta"])?;
+                let tau = num_or(so, "tau", "$.record.synchrony", 10.0)?;
+                if tau <= 0.0 {
+                    return Err(Error::model("$.record.synchrony.tau", format!("must be positive, got {tau}")));
+                }
+                let delta = nonneg(num_or(so, "delta", "$.record.synchrony", 2.0)?, "$.record.synchrony.delta", "delta")?;
+                record.synchrony = Some((tau, delta));
+            }
             if let Some(vs) = o.get("v") {
                 for (j, n) in as_arr(vs, "$.record.v")?.iter().enumerate() {
                     let (ix, _) = names.resolve(n, &format!("$.record.v[{j}]"))?;
