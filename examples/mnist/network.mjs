@@ -25,11 +25,12 @@
  * - h → h: sparse inhibition, p = 0.05, weight −1.5 mV, delay 1 ms (seeded).
  * - NEST bridges: `bridges` pairs of hidden neurons far apart (|i − k| ≥ hidden/2, each neuron in at
  *   most one bridge, chosen with a seeded generator). Hamiltonian coupling γ(t) = γ₀ e^(−β|V_i − V_k|),
- *   ω = 0.5 rad/ms, γ₀ = 0.5 rad/ms, β = 0.1 /mV, κ = 0.05 /ms, read-out M = σx with α = 0.5 nA
- *   (at most ±5 mV of V∞: visible, not dominant), from |00⟩ with a spike kick θ = π/2: a spike of
- *   either neuron rotates its qubit, the σz precession turns that into ⟨σx⟩, the σxσx coupling
- *   entangles the pair (concurrence) and κ relaxes it back to |00⟩ between spikes. Integrated with
- *   the `split` method (Strang, exact factors, CP), the one for many bridges.
+ *   ω = 0.25 rad/ms, γ₀ = 0.5 rad/ms, β = 0.1 /mV, κ = 0.2 /ms, read-out M = σx with α = 0.5 nA
+ *   (at most ±5 mV on V∞, in practice ≲ 0.3 nA = 3 mV: visible, not dominant), from |00⟩ with a
+ *   spike kick θ = π/2: a spike of either neuron rotates its qubit, the σz precession (period
+ *   π/ω ≈ 12.6 ms) turns that into ⟨σx⟩, i.e. a current burst, that κ damps within ~10 ms; the
+ *   σxσx coupling entangles the pair (concurrence). Integrated with the `split` method (Strang,
+ *   exact factors, CP), the one for many bridges.
  * - Recorded every 10 steps (1 ms): V of the first two bridges' neurons, bridge ⟨M⟩, γ and concurrence;
  *   every spike.
  * @module
@@ -63,10 +64,10 @@ export const DEFAULTS = Object.freeze({
   /** Number of NEST bridges between distant hidden neurons. */
   bridges: 16,
   /** Bridge parameters (hamiltonian coupling, read-out σx). */
-  omega: 0.5,
+  omega: 0.25,
   gamma0: 0.5,
   beta: 0.1,
-  kappa: 0.05,
+  kappa: 0.2,
   alpha: 0.5,
   spike_kick: Math.PI / 2,
   /** Record every this many steps. */

@@ -9,7 +9,10 @@
  *
  * and prints a one-line summary. `npm run mnist` runs build-network.mjs first.
  *
- *   node examples/mnist/run.mjs [--net examples/mnist/network.json] [--out-dir out/mnist]
+ *   node examples/mnist/run.mjs [--net examples/mnist/network.json] [--out-dir out/mnist] [--threads N|0]
+ *
+ * `--threads` (default: all cores) sizes the threaded build's pool; 0 loads the single-threaded
+ * build. Results do not depend on it.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -23,6 +26,7 @@ const { values } = parseArgs({
   options: {
     net: { type: 'string', default: join(here, 'network.json') },
     'out-dir': { type: 'string', default: join(root, 'out/mnist') },
+    threads: { type: 'string' },
   },
 });
 if (!existsSync(join(root, 'pkg/dist/index.js'))) {
@@ -37,7 +41,8 @@ const { compile } = await import('vega-lite');
 const out = values['out-dir'];
 mkdirSync(out, { recursive: true });
 const net = JSON.parse(readFileSync(values.net, 'utf8'));
-const runtime = await init({ quiet: true });
+const threads = values.threads === undefined ? 'auto' : Number(values.threads) === 0 ? false : Number(values.threads);
+const runtime = await init({ threads, quiet: true });
 
 const t0 = performance.now();
 const res = runNetwork(net);
@@ -57,7 +62,7 @@ writeFileSync(
   join(out, 'bridges.svg'),
   await networkToSVG(json, {
     title: `${net.name}: ${net.bridges.length} NEST bridges`,
-    panels: ['currents', 'concurrence', 'v'],
+    panels: [{ panel: 'currents', bridges: [0, 1, 2, 3] }, 'concurrence', 'v'],
     alpha: net.bridges.map((b) => b.alpha),
     windows,
     width: 760,
