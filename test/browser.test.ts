@@ -5,7 +5,7 @@
  *
  * Needs /usr/bin/chromium (`bash scripts/ensure-chromium.sh`) and the built package
  * (pkg/dist, pkg/wasm/{st,mt}). Run: `npx vitest run test/browser.test.ts --pool=forks`.
- * Leaves screenshots in out/demo.png and out/demo-paper.png.
+ * Leaves screenshots in out/demo.png, out/demo-paper.png and out/demo-mnist.png (the MNIST view).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { init, mesolve, nestBridgeModel, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
+import { buildNetwork, type Digit } from '../examples/mnist/network.mjs';
+import { init, mesolve, nestBridgeModel, runNetwork, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
 import type { ResultJSON } from '../pkg/dist/spec.js';
 import { compareWithQutip, fixtureNames, fixtureTolerance, fromResultJSON, loadFixture } from './helpers.js';
 
@@ -39,6 +40,27 @@ interface PageState {
   runtime?: { threaded: boolean; threads: number; simd: boolean; platform: string; fallbackReason?: string };
   result?: PageResult;
   error?: string;
+  mnist?: {
+    ready: boolean;
+    running: boolean;
+    runs: number;
+    digit?: { label: number; index: number };
+    liveSpikes: number;
+    liveT: number;
+    result?: {
+      spikes: { neuron: string; t: number }[];
+      spikeCount: number;
+      inputSpikes: number;
+      hiddenSpikes: number;
+      stats: Record<string, unknown>;
+      chunks: number;
+      computeMs: number;
+      fullRunMs: number;
+      prefixOk: boolean;
+      maxConcurrence: number;
+    };
+    error?: string;
+  };
 }
 
 const example = JSON.parse(readFileSync(resolve(repo, 'examples/nest_bridge.json'), 'utf8')) as ModelSpec;
@@ -214,6 +236,65 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
       expect(c.compared, n).toBeGreaterThan(reference.times.length);
     });
   }, 180_000);
+
+  it('MNIST view: streams the raster of a real digit, and its spikes equal Node\'s for the same network', async () => {
+    const digits = (JSON.parse(readFileSync(resolve(repo, 'demo/src/mnist-digits.json'), 'utf8')) as { digits: Digit[] }).digits;
+    await page.locator('#tab-mnist').click();
+    expect(await page.locator('#view-mnist').isVisible()).toBe(true);
+    expect(await page.locator('#view-bridge').isVisible()).toBe(false);
+    // spikes appear on the canvas before the run ends (streamed in 25 ms chunks)
+    await page.waitForFunction(() => ((window as unknown as { __nestq: PageState }).__nestq.mnist?.liveSpikes ?? 0) > 0, null, { timeout: 120_000, polling: 20 });
+    const live = (await readState(page)).mnist!;
+    await page.waitForFunction(
+      () => {
+        const m = (window as unknown as { __nestq: PageState }).__nestq.mnist;
+        if (m?.error) throw new Error(`the MNIST view reported: ${m.error}`);
+        return m?.result !== undefined && !m.running;
+      },
+      null,
+      { timeout: 120_000, polling: 100 },
+    );
+    const m = (await readState(page)).mnist!;
+    const r = m.result!;
+    expect(m.digit).toEqual({ label: digits[0]!.label, index: digits[0]!.index });
+    expect(live.liveT).toBeLessThanOrEqual(150);
+    expect(r.prefixOk).toBe(true);
+    expect(r.chunks).toBe(6);
+    expect(m.liveSpikes).toBe(r.spikeCount);
+    expect(r.inputSpikes).toBeGreaterThan(100);
+    expect(r.hiddenSpikes).toBeGreaterThan(10);
+    // the same network in Node (single-threaded build): the very same spikes
+    const node = runNetwork(buildNetwork([digits[0]!]));
+    expect(r.spikeCount).toBe(node.spikes.length);
+    expect(r.spikes).toEqual(node.spikes);
+    expect(r.stats.synapses).toBe(node.stats.synapses);
+    // the raster canvas has dark (input) and red (hidden) dots
+    const painted = await page.evaluate(() => {
+      const c = document.getElementById('mnist-raster') as HTMLCanvasElement;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let dark = 0;
+      let red = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        if (d[i]! < 90 && d[i + 1]! < 90 && d[i + 2]! < 90) dark++;
+        if (d[i]! > 180 && d[i + 1]! < 120 && d[i + 2]! < 100) red++;
+      }
+      return { dark, red };
+    });
+    expect(painted.dark).toBeGreaterThan(100);
+    expect(painted.red).toBeGreaterThan(10);
+    await expect(page.locator('#mnist-status').innerText()).resolves.toMatch(new RegExp(`^${r.spikeCount} spikes`));
+    await page.screenshot({ path: resolve(repo, 'out/demo-mnist.png'), fullPage: true });
+    // another digit: a new run with different spikes; back to the bridge view afterwards
+    await page.locator('#mnist-digit').selectOption('3');
+    await page.waitForFunction(() => {
+      const m = (window as unknown as { __nestq: PageState }).__nestq.mnist;
+      return m?.digit?.label === 3 && m.result !== undefined && !m.running;
+    }, null, { timeout: 120_000, polling: 100 });
+    const r3 = (await readState(page)).mnist!.result!;
+    expect(r3.spikes).toEqual(runNetwork(buildNetwork([digits[3]!])).spikes);
+    await page.locator('#tab-bridge').click();
+    expect(await page.locator('#view-bridge').isVisible()).toBe(true);
+  }, 240_000);
 
   it('logged no page errors', () => {
     expect(pageErrors).toEqual([]);

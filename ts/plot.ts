@@ -85,44 +85,174 @@ export async function resultToSVG(result: MesolveResult | ResultJSON, options: P
   }
 }
 
+/** A time window to shade in the time panels of {@link networkToSVG} (e.g. a stimulus presentation). */
+export interface TimeWindow {
+  /** Start and end (ms). */
+  start: number;
+  end: number;
+  /** Text at the top of the window in the raster (e.g. the digit shown). */
+  label?: string;
+}
+
+/** A panel of {@link networkToSVG}. */
+export type NetworkPanel = 'raster' | 'v' | 'readouts' | 'currents' | 'concurrence' | 'gamma';
+/** A panel with choices: `bridges` lists the bridges (indices in the result) a bridge panel shows. */
+export interface NetworkPanelOptions {
+  panel: NetworkPanel;
+  bridges?: number[];
+}
+
 /** Options of {@link networkToSVG}. */
-export type NetworkPlotOptions = PlotOptions;
+export interface NetworkPlotOptions extends PlotOptions {
+  /**
+   * Panels, top to bottom (panels without data are skipped). Default: `raster`, `v`, and with
+   * bridges `readouts` (or `currents` if {@link alpha} is given) and `concurrence`.
+   * `readouts`: Tr(ρ M) per bridged neuron; `currents`: I_q = α·Tr(ρ M) in nA (needs `alpha`);
+   * `gamma`: γ(t) of every bridge.
+   */
+  panels?: (NetworkPanel | NetworkPanelOptions)[];
+  /**
+   * Raster layout. `neuron`: one row per neuron id; `group`: one raster per neuron group (ids
+   * `g[m]`), member index m on the y axis. `auto` (default): `group` when more than 40 neurons
+   * spiked and every id is a group member, else `neuron`.
+   */
+  raster?: 'auto' | 'neuron' | 'group';
+  /** Group sizes for `group` rasters (y axis 0…n−1); default: the largest member index that spiked. */
+  groupSizes?: Record<string, number>;
+  /** Time windows shaded in the raster and the time panels (e.g. stimulus presentations). */
+  windows?: TimeWindow[];
+  /** Read-out amplitudes [α_i, α_k] (nA) of each bridge, in result order, for the `currents` panel. */
+  alpha?: [number, number][];
+  /** Height of each raster panel in px (default: `height`). */
+  rasterHeight?: number;
+}
+
+const MEMBER = /^(.*)\[(\d+)\]$/;
 
 /**
  * Renders a network result (`nestq network`) as an SVG document: a spike raster (neuron vs t in
- * ms), the recorded membrane potentials V(t) in mV and, if there are bridges, their read-outs
- * Tr(ρ M) per neuron and their concurrence over time.
+ * ms; per group for large networks), the recorded membrane potentials V(t) in mV and, if there are
+ * bridges, their read-outs Tr(ρ M) per neuron (or currents α·Tr(ρ M)) and their concurrence over
+ * time. {@link NetworkPlotOptions} choose the panels and shade stimulus windows.
  * @returns The SVG text (starts with `<svg`).
  */
 export async function networkToSVG(result: { toJSON(): Record<string, unknown> } | Record<string, unknown>, options: NetworkPlotOptions = {}): Promise<string> {
-  const { width = 640, height = 220 } = options;
+  const { width = 640, height = 220, windows = [], alpha } = options;
   const j = ('toJSON' in result && typeof result.toJSON === 'function' ? result.toJSON() : result) as {
     times: number[];
     v: Record<string, number[]>;
     spikes: { neuron: string; t: number }[];
-    bridges: { neurons: [string, string]; expect: Record<string, number[]>; concurrence: number[] }[];
+    bridges: { neurons: [string, string]; expect: Record<string, number[]>; concurrence: number[]; gamma?: number[] }[];
   };
   const lines = (named: [string, number[]][]): Point[] => named.flatMap(([series, vals]) => j.times.map((t, i) => ({ t, series, value: vals[i]! })));
+  const tDomain = [j.times[0] ?? 0, j.times.at(-1) ?? 1];
+  const xTime = { field: 't', type: 'quantitative' as const, title: 't (ms)', scale: { domain: tDomain, nice: false } };
+  /** Shaded windows under a panel's marks (as a layer), labelled in rasters. */
+  const windowLayers = (labels: boolean): object[] =>
+    windows.length === 0
+      ? []
+      : [
+          {
+            data: { values: windows },
+            mark: { type: 'rect' as const, color: '#f2b134', opacity: 0.14 },
+            encoding: { x: { field: 'start', type: 'quantitative' as const, scale: { domain: tDomain, nice: false }, title: 't (ms)' }, x2: { field: 'end' } },
+          },
+          ...(labels && windows.some((w) => w.label !== undefined)
+            ? [
+                {
+                  data: { values: windows.filter((w) => w.label !== undefined) },
+                  mark: { type: 'text' as const, align: 'center' as const, baseline: 'top' as const, dy: 2, fontSize: 12, fontWeight: 'bold' as const, color: '#8a5a00' },
+                  encoding: { x: { field: 'mid', type: 'quantitative' as const }, y: { value: 0 }, text: { field: 'label' } },
+                  transform: [{ calculate: '(datum.start + datum.end) / 2', as: 'mid' }],
+                },
+              ]
+            : []),
+        ];
+  /** A panel, layered over the windows when there are some. */
+  const withWindows = (p: { width: number; height: number; title: string } & Record<string, unknown>, labels = false): object => {
+    if (windows.length === 0) return p;
+    const { width: w, height: h, title, ...marks } = p;
+    return { width: w, height: h, title, layer: [...windowLayers(labels), marks] };
+  };
+  /** A line panel; no legend beyond 20 series (colours repeat). */
+  const linePanel = (named: [string, number[]][], yTitle: string, legendTitle: string, title: string): object => {
+    const p = panel(lines(named), named.length, yTitle, legendTitle, width, height);
+    const x = { ...p.encoding.x, title: 't (ms)', scale: { domain: tDomain, nice: false } };
+    const encoding = { ...p.encoding, x, ...(named.length > 20 ? { color: { ...p.encoding.color, legend: null } } : {}) };
+    return withWindows({ ...p, encoding, title: named.length > 20 ? `${title} (${named.length} series)` : title });
+  };
+
+  const ids = new Set(j.spikes.map((s) => s.neuron));
+  const allMembers = ids.size > 0 && [...ids].every((id) => MEMBER.test(id));
+  const rasterMode = options.raster === undefined || options.raster === 'auto' ? (ids.size > 40 && allMembers ? 'group' : 'neuron') : options.raster;
+  const rasters: object[] = [];
+  if (rasterMode === 'group') {
+    const groups = new Map<string, { t: number; m: number }[]>();
+    for (const s of j.spikes) {
+      const g = MEMBER.exec(s.neuron);
+      const key = g ? g[1]! : s.neuron;
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key)!.push({ t: s.t, m: g ? Number(g[2]) : 0 });
+    }
+    for (const [g, rows] of groups) {
+      const n = options.groupSizes?.[g] ?? Math.max(...rows.map((r) => r.m)) + 1;
+      rasters.push(
+        withWindows(
+          {
+            width,
+            height: options.rasterHeight ?? height,
+            title: `spikes: ${g} (${n} neurons, ${rows.length} spikes)`,
+            data: { values: rows },
+            mark: { type: 'square' as const, size: 2, opacity: 0.8, color: '#1d2330' },
+            encoding: { x: xTime, y: { field: 'm', type: 'quantitative' as const, title: `${g}[m]`, scale: { domain: [0, Math.max(1, n - 1)], nice: false, reverse: true } } },
+          },
+          true,
+        ),
+      );
+    }
+  } else {
+    rasters.push(
+      withWindows(
+        {
+          width,
+          height: options.rasterHeight ?? height,
+          title: 'spikes',
+          data: { values: j.spikes },
+          mark: { type: 'tick' as const, thickness: 1 },
+          encoding: {
+            x: xTime,
+            y: { field: 'neuron', type: 'nominal' as const, title: 'neuron', sort: null, axis: ids.size > 40 ? { labels: false, ticks: false } : {} },
+          },
+        },
+        true,
+      ),
+    );
+  }
+
   const vSeries = Object.entries(j.v);
-  const panels: object[] = [
-    {
-      width,
-      height,
-      title: 'spikes',
-      data: { values: j.spikes },
-      mark: { type: 'tick' as const, thickness: 1 },
-      encoding: {
-        x: { field: 't', type: 'quantitative' as const, title: 't (ms)', scale: { domain: [j.times[0] ?? 0, j.times.at(-1) ?? 1], nice: false } },
-        y: { field: 'neuron', type: 'nominal' as const, title: 'neuron', sort: null, axis: j.spikes.length > 0 && new Set(j.spikes.map((s) => s.neuron)).size > 40 ? { labels: false, ticks: false } : {} },
-      },
-    },
-  ];
-  if (vSeries.length > 0) panels.push({ ...panel(lines(vSeries), vSeries.length, 'V (mV)', 'neuron', width, height), title: 'membrane potential' });
-  if (j.bridges.length > 0) {
-    const readouts = j.bridges.flatMap((b) => b.neurons.map((id): [string, number[]] => [`${b.neurons.join('–')}: ⟨M⟩ at ${id}`, b.expect[id] ?? []]));
-    panels.push({ ...panel(lines(readouts), readouts.length, 'Tr(ρ M)', 'bridge read-out', width, height), title: 'bridge read-outs (I_q = α·Tr(ρ M))' });
-    const conc = j.bridges.map((b): [string, number[]] => [b.neurons.join('–'), b.concurrence]);
-    panels.push({ ...panel(lines(conc), conc.length, 'concurrence', 'bridge', width, height), title: 'bridge concurrence' });
+  const defaults: NetworkPanel[] = ['raster', 'v', alpha ? 'currents' : 'readouts', 'concurrence'];
+  const panels: object[] = [];
+  for (const entry of options.panels ?? defaults) {
+    const { panel: which, bridges: chosen } = typeof entry === 'string' ? { panel: entry, bridges: undefined } : entry;
+    const shown = chosen ? chosen.map((k) => j.bridges[k]!) : j.bridges;
+    if (chosen?.some((k) => j.bridges[k] === undefined)) throw new Error(`networkToSVG: bridges ${JSON.stringify(chosen)} out of range (${j.bridges.length} bridges)`);
+    const of = chosen ? ` (${chosen.length} of ${j.bridges.length} bridges)` : '';
+    if (which === 'raster') panels.push(...rasters);
+    else if (which === 'v' && vSeries.length > 0) panels.push(linePanel(vSeries, 'V (mV)', 'neuron', 'membrane potential'));
+    else if (which === 'readouts' && shown.length > 0) {
+      const readouts = shown.flatMap((b) => b.neurons.map((id): [string, number[]] => [`${b.neurons.join('–')}: ⟨M⟩ at ${id}`, b.expect[id] ?? []]));
+      panels.push(linePanel(readouts, 'Tr(ρ M)', 'bridge read-out', `bridge read-outs (I_q = α·Tr(ρ M))${of}`));
+    } else if (which === 'currents' && shown.length > 0) {
+      if (!alpha || alpha.length !== j.bridges.length) throw new Error(`networkToSVG: the currents panel needs alpha for each of the ${j.bridges.length} bridges`);
+      const currents = (chosen ?? j.bridges.map((_, k) => k)).flatMap((k) =>
+        j.bridges[k]!.neurons.map((id, q): [string, number[]] => [`${j.bridges[k]!.neurons.join('–')}: I_q at ${id}`, (j.bridges[k]!.expect[id] ?? []).map((x) => alpha[k]![q]! * x)]),
+      );
+      panels.push(linePanel(currents, 'I_q (nA)', 'bridge current', `bridge currents I_q = α·Tr(ρ M)${of}`));
+    } else if (which === 'concurrence' && shown.length > 0) {
+      panels.push(linePanel(shown.map((b): [string, number[]] => [b.neurons.join('–'), b.concurrence]), 'concurrence', 'bridge', `bridge concurrence${of}`));
+    } else if (which === 'gamma' && shown.length > 0) {
+      panels.push(linePanel(shown.map((b): [string, number[]] => [b.neurons.join('–'), b.gamma ?? []]), 'γ (rad/ms)', 'bridge', `bridge coupling γ = γ₀ e^(−β|V_i − V_k|)${of}`));
+    }
   }
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

@@ -6,6 +6,7 @@ import type { RuntimeInfo } from 'nestq';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { COUPLINGS, DEFAULT_PARAMS, INITIAL_STATES, type Coupling, type DemoParams, type InitialKey } from './model';
+import { setupMnistView, type MnistState } from './mnist';
 import type { DemoResult, FromWorker, ToWorker } from './protocol';
 
 /** What the page exposes for tests and curious people (`window.__nestq` in the console). */
@@ -23,6 +24,8 @@ export interface DemoState {
   /** The result on screen (its `params` are the ones it was solved with). */
   result?: DemoResult;
   error?: string;
+  /** The "Network / MNIST" view (set once the view was first opened). */
+  mnist?: MnistState;
 }
 
 declare global {
@@ -83,6 +86,24 @@ $('reset').addEventListener('click', () => {
   onChange();
 });
 showControls(state.params);
+
+// ---------------------------------------------------------------- views
+
+/** Shows a view; the MNIST view starts its network worker when first opened (also via `#mnist`). */
+let mnistStarted = false;
+function showView(which: 'bridge' | 'mnist'): void {
+  $('view-bridge').hidden = which !== 'bridge';
+  $('view-mnist').hidden = which !== 'mnist';
+  $('tab-bridge').classList.toggle('active', which === 'bridge');
+  $('tab-mnist').classList.toggle('active', which === 'mnist');
+  if (which === 'mnist' && !mnistStarted) {
+    mnistStarted = true;
+    setupMnistView((s) => (state.mnist = s));
+  }
+}
+$('tab-bridge').addEventListener('click', () => showView('bridge'));
+$('tab-mnist').addEventListener('click', () => showView('mnist'));
+if (location.hash === '#mnist') showView('mnist');
 
 // ---------------------------------------------------------------- worker
 

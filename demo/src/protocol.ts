@@ -25,3 +25,32 @@ export type FromWorker =
   | { type: 'progress'; id: number; fraction: number }
   | { type: 'result'; result: DemoResult }
   | { type: 'error'; id: number | null; message: string };
+
+// ---------------------------------------------------------------- the MNIST view's network worker
+
+/** Run a network file, posting spikes every `chunkMs` of simulated time. */
+export type ToNetworkWorker = { type: 'run'; id: number; spec: import('nestq').NetworkSpec & { record: NonNullable<import('nestq').NetworkSpec['record']> }; chunkMs: number };
+
+export type FromNetworkWorker =
+  | { type: 'ready'; runtime: RuntimeInfo; initMs: number }
+  /** The spikes in [previous t, t) ms (time order). */
+  | { type: 'spikes'; id: number; t: number; spikes: { neuron: string; t: number }[] }
+  | {
+      type: 'done';
+      id: number;
+      /** Every spike of the full run. */
+      spikes: { neuron: string; t: number }[];
+      stats: Record<string, unknown>;
+      times: number[];
+      /** Concurrence of each bridge at `times`. */
+      concurrence: number[][];
+      /** Prefix runs made (the last is the full network). */
+      chunks: number;
+      /** Wall time of all runs in the worker (ms). */
+      computeMs: number;
+      /** The engine's wall time of the full run alone (ms). */
+      fullRunMs: number;
+      /** Every prefix run's spikes were the first spikes of the next run. */
+      prefixOk: boolean;
+    }
+  | { type: 'error'; id: number | null; message: string };
