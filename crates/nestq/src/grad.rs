@@ -216,8 +216,8 @@ pub struct GradStats {
     pub forward_evals: u64,
     /// Adjoint right-hand-side evaluations.
     pub adjoint_evals: u64,
-    /// Generator terms that depend on a differentiated parameter.
-    pub parameter_terms: usize,
+    /// Groups of generator terms sharing one parameter-dependent coefficient.
+    pub parameter_groups: usize,
     /// Wall time of the forward sweep, seconds.
     pub forward_s: f64,
     /// Wall time of the reverse sweep (recomputation + adjoint), seconds.
@@ -254,7 +254,7 @@ impl GradResult {
                 "segment_states": s.segment_states,
                 "forward_evals": s.forward_evals,
                 "adjoint_evals": s.adjoint_evals,
-                "parameter_terms": s.parameter_terms,
+                "parameter_groups": s.parameter_groups,
                 "forward_s": s.forward_s,
                 "backward_s": s.backward_s,
             }
@@ -278,25 +278,28 @@ enum PMod {
     Exp { rate: PVal },
 }
 
-#[derive(Clone, Debug)]
-enum Kind {
-    /// `X ↦ −i(OX − XO)`.
-    Ham(Csr),
-    /// `X ↦ AXB† − ½{B†A, X}`; the third operator is `B†A`.
-    Diss(Csr, Csr, Csr),
-}
+/// Sparse operator as `(row, column, value)` triplets.
+type Trips = Vec<(usize, usize, C64)>;
 
-/// A generator term `c(t)·G` whose coefficient depends on a differentiated parameter.
+/// The generator terms that share one coefficient `c(t)` depending on a differentiated
+/// parameter (hence the same `∂c/∂θ(t)`), merged: `G = −i[H_g, ·] + Σ A·B† − ½{M_g, ·}` with
+/// `H_g = Σ O` over the Hamiltonian terms and `M_g = Σ B†A` over the dissipative ones.
 #[derive(Clone, Debug)]
-struct DepTerm {
-    kind: Kind,
+struct DepGroup {
     amp: PVal,
     /// Coefficient `|amp|/2·f(t)` (CP-completion terms) instead of `amp·f(t)`.
     abs_half: bool,
     modulation: PMod,
+    ham: Option<Csr>,
+    anti: Option<Csr>,
+    sandwiches: Vec<(Csr, Csr)>,
+    /// Compiled forms: triplets and Hermiticity of `H_g` and `M_g`, sandwich triplets.
+    ham_t: (Trips, bool),
+    anti_t: (Trips, bool),
+    sand_t: Vec<(Trips, Trips)>,
 }
 
-impl DepTerm {
+impl DepGroup {
     /// Pushes `(parameter, ∂c/∂θ(t))` for every parameter the coefficient depends on.
     fn derivs(&self, t: f64, out: &mut Vec<(usize, C64)>) {
         out.clear();
@@ -329,66 +332,78 @@ impl DepTerm {
         }
     }
 
-    /// `Tr(c† G u)` for column-major `n × n` `c`, `u`.
-    fn trace_with(&self, c: &[C64], u: &[C64], n: usize) -> C64 {
-        match &self.kind {
-            Kind::Ham(o) => C64::new(0.0, -1.0) * (tr_left(c, o, u, n) - tr_right(c, u, o, n)),
-            Kind::Diss(a, b, bda) => tr_sandwich(c, a, u, b, n) - (tr_left(c, bda, u, n) + tr_right(c, u, bda, n)) * 0.5,
+    fn compile(&mut self) {
+        let trips = |o: &Csr| -> Trips { o.triplets().filter(|e| e.2 != ZERO).collect() };
+        let herm = |o: &Csr| o.hermiticity_error() == 0.0;
+        if let Some(h) = &self.ham {
+            self.ham_t = (trips(h), herm(h));
         }
+        if let Some(m) = &self.anti {
+            self.anti_t = (trips(m), herm(m));
+        }
+        self.sand_t = self.sandwiches.iter().map(|(a, b)| (trips(a), trips(b))).collect();
+    }
+
+    /// `Tr(c† G u)` for column-major `n × n` `c`, `u`. With `hermitian` (both `c` and `u`
+    /// Hermitian) `Tr(c†uO) = conj Tr(c†Ou)` for Hermitian `O`, which halves the work.
+    fn trace_with(&self, c: &[C64], u: &[C64], n: usize, hermitian: bool) -> C64 {
+        let mut s = ZERO;
+        let (ht, hh) = &self.ham_t;
+        if !ht.is_empty() {
+            let z = tr_left(c, ht, u, n);
+            s += if hermitian && *hh { C64::new(2.0 * z.im, 0.0) } else { C64::new(0.0, -1.0) * (z - tr_right(c, u, ht, n)) };
+        }
+        let (mt, mh) = &self.anti_t;
+        if !mt.is_empty() {
+            let z = tr_left(c, mt, u, n);
+            s -= if hermitian && *mh { C64::new(z.re, 0.0) } else { (z + tr_right(c, u, mt, n)) * 0.5 };
+        }
+        for (at, bt) in &self.sand_t {
+            s += tr_sandwich(c, at, u, bt, n);
+        }
+        s
     }
 }
 
 /// `Tr(c† O u)` = Σ_j Σ_{(i,k)∈O} conj(c_ij) O_ik u_kj.
-fn tr_left(c: &[C64], o: &Csr, u: &[C64], n: usize) -> C64 {
+fn tr_left(c: &[C64], o: &Trips, u: &[C64], n: usize) -> C64 {
     let mut acc = ZERO;
     for j in 0..n {
         let cc = &c[j * n..(j + 1) * n];
         let uc = &u[j * n..(j + 1) * n];
-        for i in 0..n {
-            let mut r = ZERO;
-            for p in o.indptr[i]..o.indptr[i + 1] {
-                r += o.data[p] * uc[o.indices[p]];
-            }
-            acc += cc[i].conj() * r;
+        for &(i, k, v) in o {
+            acc += cc[i].conj() * (v * uc[k]);
         }
     }
     acc
 }
 
 /// `Tr(c† u O)` = Σ_{(k,j)∈O} O_kj ⟨c_{:,j}, u_{:,k}⟩.
-fn tr_right(c: &[C64], u: &[C64], o: &Csr, n: usize) -> C64 {
+fn tr_right(c: &[C64], u: &[C64], o: &Trips, n: usize) -> C64 {
     let mut acc = ZERO;
-    for k in 0..n {
+    for &(k, j, v) in o {
+        let cc = &c[j * n..(j + 1) * n];
         let uc = &u[k * n..(k + 1) * n];
-        for p in o.indptr[k]..o.indptr[k + 1] {
-            let j = o.indices[p];
-            let cc = &c[j * n..(j + 1) * n];
-            let mut d = ZERO;
-            for i in 0..n {
-                d += cc[i].conj() * uc[i];
-            }
-            acc += o.data[p] * d;
+        let mut d = ZERO;
+        for i in 0..n {
+            d += cc[i].conj() * uc[i];
         }
+        acc += v * d;
     }
     acc
 }
 
 /// `Tr(c† A u B†)` = Σ_{(j,l)∈B} conj(B_jl) Σ_{(i,k)∈A} A_ik conj(c_ij) u_kl.
-fn tr_sandwich(c: &[C64], a: &Csr, u: &[C64], b: &Csr, n: usize) -> C64 {
+fn tr_sandwich(c: &[C64], a: &Trips, u: &[C64], b: &Trips, n: usize) -> C64 {
     let mut acc = ZERO;
-    for j in 0..n {
+    for &(j, l, bv) in b {
         let cc = &c[j * n..(j + 1) * n];
-        for q in b.indptr[j]..b.indptr[j + 1] {
-            let l = b.indices[q];
-            let uc = &u[l * n..(l + 1) * n];
-            let mut s = ZERO;
-            for i in 0..n {
-                for p in a.indptr[i]..a.indptr[i + 1] {
-                    s += a.data[p] * cc[i].conj() * uc[a.indices[p]];
-                }
-            }
-            acc += b.data[q].conj() * s;
+        let uc = &u[l * n..(l + 1) * n];
+        let mut s = ZERO;
+        for &(i, k, av) in a {
+            s += cc[i].conj() * (av * uc[k]);
         }
+        acc += bv.conj() * s;
     }
     acc
 }
@@ -404,9 +419,9 @@ fn expect_re(o: &Csr, rho: &[C64], n: usize) -> f64 {
     acc.re
 }
 
-/// Collects the generator terms that depend on the parameters `names` (in the order of
-/// `Model::lindbladian_with`: Hamiltonian, jumps, cross terms, CP-completion terms).
-fn dependent_terms(model: &Model, values: &BTreeMap<String, f64>, names: &[String]) -> Vec<DepTerm> {
+/// Groups the generator terms that depend on the parameters `names` by coefficient (the
+/// terms of `Model::lindbladian_with`: Hamiltonian, jumps, cross terms, CP-completion terms).
+fn dependent_groups(model: &Model, values: &BTreeMap<String, f64>, names: &[String]) -> Vec<DepGroup> {
     let pv = |s: &Scalar| -> PVal {
         match s {
             Scalar::Num(c) => PVal { v: *c, p: None },
@@ -428,40 +443,73 @@ fn dependent_terms(model: &Model, values: &BTreeMap<String, f64>, names: &[Strin
                 PMod::Exp { rate } => rate.p.is_some(),
             }
     };
-    let diss = |a: &Csr, b: &Csr| Kind::Diss(a.clone(), b.clone(), b.adjoint().matmul(a));
-    let mut out = Vec::new();
+    let mut groups: Vec<DepGroup> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut group = |amp: PVal, abs_half: bool, m: PMod| -> Option<usize> {
+        if !depends(&amp, &m) {
+            return None;
+        }
+        let key = format!("{amp:?}{abs_half}{m:?}");
+        Some(*index.entry(key).or_insert_with(|| {
+            groups.push(DepGroup {
+                amp,
+                abs_half,
+                modulation: m,
+                ham: None,
+                anti: None,
+                sandwiches: vec![],
+                ham_t: (vec![], false),
+                anti_t: (vec![], false),
+                sand_t: vec![],
+            });
+            groups.len() - 1
+        }))
+    };
+    let add = |slot: &mut Option<Csr>, o: &Csr| {
+        *slot = Some(match slot.take() {
+            None => o.clone(),
+            Some(s) => s.add(C64::new(1.0, 0.0), o, C64::new(1.0, 0.0)),
+        });
+    };
+    let mut diss: Vec<(PVal, bool, PMod, Csr, Csr)> = Vec::new();
+    let mut ham: Vec<(usize, Csr)> = Vec::new();
     for t in &model.hamiltonian {
-        let (amp, m) = (pv(&t.coef), pm(&t.modulation));
-        if depends(&amp, &m) {
-            out.push(DepTerm { kind: Kind::Ham(t.op.clone()), amp, abs_half: false, modulation: m });
+        if let Some(g) = group(pv(&t.coef), false, pm(&t.modulation)) {
+            ham.push((g, t.op.clone()));
         }
     }
     for t in &model.jumps {
-        let (amp, m) = (pv(&t.coef), pm(&t.modulation));
-        if depends(&amp, &m) {
-            out.push(DepTerm { kind: diss(&t.op, &t.op), amp, abs_half: false, modulation: m });
-        }
+        diss.push((pv(&t.coef), false, pm(&t.modulation), t.op.clone(), t.op.clone()));
     }
     for c in &model.cross {
-        let (amp, m) = (pv(&c.rate), pm(&c.modulation));
-        if depends(&amp, &m) {
-            out.push(DepTerm { kind: diss(&c.op_a, &c.op_b), amp, abs_half: false, modulation: m.clone() });
-        }
+        diss.push((pv(&c.rate), false, pm(&c.modulation), c.op_a.clone(), c.op_b.clone()));
     }
     if model.cp_completion {
         for c in &model.cross {
-            if c.op_a == c.op_b {
-                continue;
-            }
-            let (amp, m) = (pv(&c.rate), pm(&c.modulation));
-            if depends(&amp, &m) {
+            if c.op_a != c.op_b {
                 for op in [&c.op_a, &c.op_b] {
-                    out.push(DepTerm { kind: diss(op, op), amp, abs_half: true, modulation: m.clone() });
+                    diss.push((pv(&c.rate), true, pm(&c.modulation), op.clone(), op.clone()));
                 }
             }
         }
     }
-    out
+    let mut dis: Vec<(usize, Csr, Csr)> = Vec::new();
+    for (amp, half, m, a, b) in diss {
+        if let Some(g) = group(amp, half, m) {
+            dis.push((g, a, b));
+        }
+    }
+    for (g, o) in ham {
+        add(&mut groups[g].ham, &o);
+    }
+    for (g, a, b) in dis {
+        add(&mut groups[g].anti, &b.adjoint().matmul(&a));
+        groups[g].sandwiches.push((a, b));
+    }
+    for g in &mut groups {
+        g.compile();
+    }
+    groups
 }
 
 // ------------------------------------------------------------------ time grid and setup
@@ -538,7 +586,7 @@ struct Setup {
     /// Per term: (observable operator, state index, weight).
     terms: Vec<(Csr, usize, f64)>,
     names: Vec<String>,
-    dep: Vec<DepTerm>,
+    dep: Vec<DepGroup>,
 }
 
 fn setup(model: &Model, objective: &Objective, opts: &GradOptions) -> Result<Setup> {
@@ -580,7 +628,7 @@ fn setup(model: &Model, objective: &Objective, opts: &GradOptions) -> Result<Set
         }
         terms.push((obs.2.clone(), at[k], t.weight));
     }
-    let dep = dependent_terms(model, &values, &names);
+    let dep = dependent_groups(model, &values, &names);
     Ok(Setup { n: model.dim(), l, steps, dt, terms, names, dep })
 }
 
@@ -624,6 +672,17 @@ fn axpy_into(out: &mut [C64], y: &[C64], a: f64, k: &[C64]) {
     }
 }
 
+/// `y ← (y + y†)/2` exactly as `mesolve` does after every RK step (Hermitian fast path).
+fn symmetrize(y: &mut [C64], n: usize) {
+    for j in 0..n {
+        for i in 0..=j {
+            let h = (y[i + j * n] + y[j + i * n].conj()) * 0.5;
+            y[i + j * n] = h;
+            y[j + i * n] = h.conj();
+        }
+    }
+}
+
 fn check_finite(y: &[C64], t: f64) -> Result<()> {
     if y.iter().any(|v| !v.re.is_finite() || !v.im.is_finite()) {
         return Err(Error::numerical(format!("the state became non-finite at t = {t} (RK4 step too large for this model? set a smaller dt)")));
@@ -643,6 +702,8 @@ pub fn objective_value(model: &Model, objective: &Objective, opts: &GradOptions)
     let s = setup(model, objective, opts)?;
     let n = s.n;
     let mut f = s.l.compile();
+    let hermitian = f.is_hermiticity_preserving();
+    f.set_input_projection(!hermitian);
     let mut y = vec_of(&model.initial);
     let mut k: [Vec<C64>; 5] = std::array::from_fn(|_| vec![ZERO; n * n]);
     let mut value = 0.0;
@@ -653,6 +714,9 @@ pub fn objective_value(model: &Model, objective: &Objective, opts: &GradOptions)
     }
     for (j, &(t, h)) in s.steps.iter().enumerate() {
         rk4_step(&mut f, t, h, &mut y, &mut k, None);
+        if hermitian {
+            symmetrize(&mut y, n);
+        }
         check_finite(&y, t + h)?;
         for (o, idx, w) in &s.terms {
             if *idx == j + 1 {
@@ -691,6 +755,9 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     let t0 = Instant::now();
     let mut f = s.l.compile();
     let hermitian = f.is_hermiticity_preserving();
+    // as in `mesolve`: exact symmetrisation after every step instead of a per-evaluation
+    // projection (both the forward and the adjoint vectors stay Hermitian)
+    f.set_input_projection(!hermitian);
     let mut y = vec_of(&model.initial);
     let mut k: [Vec<C64>; 5] = std::array::from_fn(|_| vec![ZERO; n2]);
     let mut ckpts: Vec<Vec<C64>> = Vec::with_capacity(nckpt);
@@ -708,6 +775,9 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
             ckpts.push(y.clone());
         }
         rk4_step(&mut f, t, h, &mut y, &mut k, None);
+        if hermitian {
+            symmetrize(&mut y, n);
+        }
         check_finite(&y, t + h)?;
         record(&y, j + 1, &mut term_values);
     }
@@ -732,6 +802,7 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     // ---- reverse sweep
     let t1 = Instant::now();
     let mut fa = s.l.compile_adjoint();
+    fa.set_input_projection(!hermitian);
     let mut grad = vec![0.0; s.names.len()];
     let mut lam = vec![ZERO; n2];
     let mut lam_new = vec![ZERO; n2];
@@ -751,6 +822,9 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
             let (t, h) = s.steps[j];
             let r = 4 * (j - s0);
             rk4_step(&mut f, t, h, &mut y, &mut k, Some(&mut stages[r..r + 4]));
+            if hermitian {
+                symmetrize(&mut y, n);
+            }
         }
         for j in (s0..s1).rev() {
             for (o, idx, w) in &s.terms {
@@ -783,13 +857,17 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
                     if dbuf.is_empty() {
                         continue;
                     }
-                    let tr = term.trace_with(&c, u, n);
+                    let tr = term.trace_with(&c, u, n, hermitian);
                     for &(p, d) in &dbuf {
                         grad[p] += (d * tr).re;
                     }
                 }
             }
             std::mem::swap(&mut lam, &mut lam_new);
+            if hermitian {
+                // adjoint of the forward symmetrisation (a self-adjoint projection)
+                symmetrize(&mut lam, n);
+            }
             check_finite(&lam, t)?;
         }
     }
@@ -802,7 +880,7 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
         segment_states: stages.len(),
         forward_evals: f.evals,
         adjoint_evals: fa.evals,
-        parameter_terms: s.dep.len(),
+        parameter_groups: s.dep.len(),
         forward_s,
         backward_s,
     };
