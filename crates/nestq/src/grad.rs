@@ -637,8 +637,9 @@ fn list<'a>(it: impl Iterator<Item = &'a String>) -> String {
 }
 
 /// One RK4 step `y ← y + h/6(k₁+2k₂+2k₃+k₄)`; if `stages` is given, the stage inputs
-/// `u₁..u₄` are written to it.
-fn rk4_step(f: &mut MatrixRhs, t: f64, h: f64, y: &mut [C64], k: &mut [Vec<C64>; 5], stages: Option<&mut [Vec<C64>]>) {
+/// `u₁..u₄` are written to it. With `advance = false` only the stages are computed (`y` is
+/// left unchanged and `k₄` is not evaluated).
+fn rk4_step(f: &mut MatrixRhs, t: f64, h: f64, y: &mut [C64], k: &mut [Vec<C64>; 5], stages: Option<&mut [Vec<C64>]>, advance: bool) {
     let [k1, k2, k3, k4, tmp] = k;
     f.apply(t, y, k1);
     axpy_into(tmp, y, 0.5 * h, k1);
@@ -656,6 +657,9 @@ fn rk4_step(f: &mut MatrixRhs, t: f64, h: f64, y: &mut [C64], k: &mut [Vec<C64>;
     axpy_into(tmp, y, h, k3);
     if let Some(s) = st.as_deref_mut() {
         s[3].copy_from_slice(tmp);
+    }
+    if !advance {
+        return;
     }
     f.apply(t + h, tmp, k4);
     let h6 = h / 6.0;
@@ -713,11 +717,13 @@ pub fn objective_value(model: &Model, objective: &Objective, opts: &GradOptions)
         }
     }
     for (j, &(t, h)) in s.steps.iter().enumerate() {
-        rk4_step(&mut f, t, h, &mut y, &mut k, None);
+        rk4_step(&mut f, t, h, &mut y, &mut k, None, true);
         if hermitian {
             symmetrize(&mut y, n);
         }
-        check_finite(&y, t + h)?;
+        if (j + 1) % 64 == 0 || j + 1 == s.steps.len() {
+            check_finite(&y, t + h)?;
+        }
         for (o, idx, w) in &s.terms {
             if *idx == j + 1 {
                 value += w * expect_re(o, &y, n);
@@ -770,17 +776,23 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
         }
     };
     record(&y, 0, &mut term_values);
+    // the stage inputs of the last segment are kept by the forward sweep (it is reversed first
+    // and needs no recomputation; with K = 1 nothing is recomputed at all)
+    let mut stages: Vec<Vec<C64>> = (0..4 * seg.min(nsteps)).map(|_| vec![ZERO; n2]).collect();
+    let last_start = (nckpt - 1) * seg;
     for (j, &(t, h)) in s.steps.iter().enumerate() {
         if j % seg == 0 {
+            check_finite(&y, t)?;
             ckpts.push(y.clone());
         }
-        rk4_step(&mut f, t, h, &mut y, &mut k, None);
+        let st = if j >= last_start { Some(&mut stages[4 * (j - last_start)..4 * (j - last_start) + 4]) } else { None };
+        rk4_step(&mut f, t, h, &mut y, &mut k, st, true);
         if hermitian {
             symmetrize(&mut y, n);
         }
-        check_finite(&y, t + h)?;
         record(&y, j + 1, &mut term_values);
     }
+    check_finite(&y, model.times[model.times.len() - 1])?;
     if ckpts.is_empty() {
         ckpts.push(y.clone());
     }
@@ -808,7 +820,6 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     let mut lam_new = vec![ZERO; n2];
     let mut c = vec![ZERO; n2];
     let mut v = vec![ZERO; n2];
-    let mut stages: Vec<Vec<C64>> = (0..4 * seg.min(nsteps)).map(|_| vec![ZERO; n2]).collect();
     let mut dbuf = Vec::new();
     for (b, ck) in ckpts.iter().enumerate().rev() {
         let s0 = b * seg;
@@ -816,14 +827,18 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
         if s0 >= s1 {
             continue;
         }
-        // recompute the segment, keeping the stage inputs
-        y.copy_from_slice(ck);
-        for j in s0..s1 {
-            let (t, h) = s.steps[j];
-            let r = 4 * (j - s0);
-            rk4_step(&mut f, t, h, &mut y, &mut k, Some(&mut stages[r..r + 4]));
-            if hermitian {
-                symmetrize(&mut y, n);
+        // recompute the segment from its checkpoint, keeping the stage inputs (the last step's
+        // end state is the next checkpoint and is not needed)
+        if b + 1 < ckpts.len() {
+            y.copy_from_slice(ck);
+            for j in s0..s1 {
+                let (t, h) = s.steps[j];
+                let r = 4 * (j - s0);
+                let advance = j + 1 < s1;
+                rk4_step(&mut f, t, h, &mut y, &mut k, Some(&mut stages[r..r + 4]), advance);
+                if hermitian && advance {
+                    symmetrize(&mut y, n);
+                }
             }
         }
         for j in (s0..s1).rev() {
@@ -868,8 +883,8 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
                 // adjoint of the forward symmetrisation (a self-adjoint projection)
                 symmetrize(&mut lam, n);
             }
-            check_finite(&lam, t)?;
         }
+        check_finite(&lam, s.steps[s0].0)?;
     }
     let backward_s = t1.elapsed().as_secs_f64();
     let stats = GradStats {
