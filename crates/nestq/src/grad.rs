@@ -297,6 +297,73 @@ struct DepGroup {
     ham_t: (Trips, bool),
     anti_t: (Trips, bool),
     sand_t: Vec<(Trips, Trips)>,
+    /// Monomial sandwiches merged by the permutations of `A` and `B`.
+    mono: Vec<MonoClass>,
+    /// Hermitian mode with a shared pattern ([`SharedPattern`]): `(index, value)` of the
+    /// entries of `H_g` and `M_g` (empty when not used).
+    ham_s: Vec<(usize, C64)>,
+    anti_s: Vec<(usize, C64)>,
+}
+
+/// The union `U` of the patterns of every group's Hermitian `H_g` and `M_g`, for which
+/// `R_ik = Σ_j conj(c_ij) u_kj` is computed once per stage, so that every group's
+/// `Tr(c† O u) = Σ_{(i,k)∈O} O_ik R_ik` costs `nnz(O)` instead of `nnz(O)·n`.
+struct SharedPattern {
+    /// Entries `(i, k)` of `U`.
+    entries: Vec<(usize, usize)>,
+    /// `R` at the entries.
+    r: Vec<C64>,
+}
+
+impl SharedPattern {
+    /// Builds `U` and points the groups' `ham_s`/`anti_s` into it (Hermitian operators only).
+    fn new(groups: &mut [DepGroup]) -> SharedPattern {
+        let mut index: BTreeMap<(usize, usize), usize> = BTreeMap::new();
+        let mut entries = Vec::new();
+        let mut slot = |i: usize, k: usize| -> usize {
+            *index.entry((i, k)).or_insert_with(|| {
+                entries.push((i, k));
+                entries.len() - 1
+            })
+        };
+        for g in groups.iter_mut() {
+            if g.ham_t.1 {
+                g.ham_s = g.ham_t.0.iter().map(|&(i, k, v)| (slot(i, k), v)).collect();
+            }
+            if g.anti_t.1 {
+                g.anti_s = g.anti_t.0.iter().map(|&(i, k, v)| (slot(i, k), v)).collect();
+            }
+        }
+        let r = vec![ZERO; entries.len()];
+        SharedPattern { entries, r }
+    }
+
+    /// Computes `R` for the stage pair `(c, u)`.
+    fn update(&mut self, c: &[C64], u: &[C64], n: usize) {
+        self.r.iter_mut().for_each(|x| *x = ZERO);
+        for j in 0..n {
+            let cc = &c[j * n..(j + 1) * n];
+            let uc = &u[j * n..(j + 1) * n];
+            for (e, &(i, k)) in self.r.iter_mut().zip(&self.entries) {
+                let (a, b) = (cc[i], uc[k]);
+                e.re += a.re * b.re + a.im * b.im;
+                e.im += a.re * b.im - a.im * b.re;
+            }
+        }
+    }
+}
+
+/// Monomial sandwiches `A_m u B_m†` sharing the nonzero pattern `A_{i,πA(i)}`, `B_{j,πB(j)}`:
+/// `Σ_m Tr(c† A_m u B_m†) = Σ_{i,j} conj(c_ij) W_ij u_{πA(i),πB(j)}` with
+/// `W_ij = Σ_m A_m[i,πA(i)] conj(B_m[j,πB(j)])` (one pass for, e.g., all dephasing jumps).
+#[derive(Clone, Debug)]
+struct MonoClass {
+    /// Nonzero rows `(i, πA(i))` of A.
+    ra: Vec<(usize, usize)>,
+    /// Nonzero rows `(j, πB(j))` of B.
+    rb: Vec<(usize, usize)>,
+    /// `W`, column-major `n × n`.
+    w: Vec<C64>,
 }
 
 impl DepGroup {
@@ -341,25 +408,66 @@ impl DepGroup {
         if let Some(m) = &self.anti {
             self.anti_t = (trips(m), herm(m));
         }
-        self.sand_t = self.sandwiches.iter().map(|(a, b)| (trips(a), trips(b))).collect();
+        self.sand_t.clear();
+        self.mono.clear();
+        for (a, b) in &self.sandwiches {
+            if a.is_monomial() && b.is_monomial() {
+                let rows = |o: &Csr| -> Vec<(usize, usize)> { (0..o.nrows).filter(|&i| o.indptr[i + 1] > o.indptr[i]).map(|i| (i, o.indices[o.indptr[i]])).collect() };
+                let (ra, rb) = (rows(a), rows(b));
+                let n = a.nrows;
+                let k = match self.mono.iter().position(|m| m.ra == ra && m.rb == rb) {
+                    Some(k) => k,
+                    None => {
+                        self.mono.push(MonoClass { ra: ra.clone(), rb: rb.clone(), w: vec![ZERO; n * n] });
+                        self.mono.len() - 1
+                    }
+                };
+                let w = &mut self.mono[k].w;
+                for &(i, _) in &ra {
+                    let av = a.data[a.indptr[i]];
+                    for &(j, _) in &rb {
+                        w[i + j * n] += av * b.data[b.indptr[j]].conj();
+                    }
+                }
+            } else {
+                self.sand_t.push((trips(a), trips(b)));
+            }
+        }
     }
 
     /// `Tr(c† G u)` for column-major `n × n` `c`, `u`. With `hermitian` (both `c` and `u`
     /// Hermitian) `Tr(c†uO) = conj Tr(c†Ou)` for Hermitian `O`, which halves the work.
-    fn trace_with(&self, c: &[C64], u: &[C64], n: usize, hermitian: bool) -> C64 {
+    fn trace_with(&self, c: &[C64], u: &[C64], n: usize, hermitian: bool, shared: Option<&SharedPattern>) -> C64 {
         let mut s = ZERO;
+        let sum = |es: &[(usize, C64)], r: &[C64]| -> C64 { es.iter().map(|&(e, v)| v * r[e]).sum() };
         let (ht, hh) = &self.ham_t;
-        if !ht.is_empty() {
+        if let (Some(sp), true, true) = (shared, hermitian && *hh, !self.ham_s.is_empty()) {
+            s += C64::new(2.0 * sum(&self.ham_s, &sp.r).im, 0.0);
+        } else if !ht.is_empty() {
             let z = tr_left(c, ht, u, n);
             s += if hermitian && *hh { C64::new(2.0 * z.im, 0.0) } else { C64::new(0.0, -1.0) * (z - tr_right(c, u, ht, n)) };
         }
         let (mt, mh) = &self.anti_t;
-        if !mt.is_empty() {
+        if let (Some(sp), true, true) = (shared, hermitian && *mh, !self.anti_s.is_empty()) {
+            s -= C64::new(sum(&self.anti_s, &sp.r).re, 0.0);
+        } else if !mt.is_empty() {
             let z = tr_left(c, mt, u, n);
             s -= if hermitian && *mh { C64::new(z.re, 0.0) } else { (z + tr_right(c, u, mt, n)) * 0.5 };
         }
         for (at, bt) in &self.sand_t {
             s += tr_sandwich(c, at, u, bt, n);
+        }
+        for m in &self.mono {
+            let mut acc = ZERO;
+            for &(j, l) in &m.rb {
+                let cc = &c[j * n..(j + 1) * n];
+                let wc = &m.w[j * n..(j + 1) * n];
+                let uc = &u[l * n..(l + 1) * n];
+                for &(i, k) in &m.ra {
+                    acc += cc[i].conj() * (wc[i] * uc[k]);
+                }
+            }
+            s += acc;
         }
         s
     }
@@ -461,6 +569,9 @@ fn dependent_groups(model: &Model, values: &BTreeMap<String, f64>, names: &[Stri
                 ham_t: (vec![], false),
                 anti_t: (vec![], false),
                 sand_t: vec![],
+                mono: vec![],
+                ham_s: vec![],
+                anti_s: vec![],
             });
             groups.len() - 1
         }))
@@ -821,6 +932,8 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     let mut c = vec![ZERO; n2];
     let mut v = vec![ZERO; n2];
     let mut dbuf = Vec::new();
+    let mut dep = s.dep.clone();
+    let mut shared = if hermitian { Some(SharedPattern::new(&mut dep)) } else { None };
     for (b, ck) in ckpts.iter().enumerate().rev() {
         let s0 = b * seg;
         let s1 = ((b + 1) * seg).min(nsteps);
@@ -867,12 +980,15 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
                     lam_new[i] += v[i];
                 }
                 let u = &stages[r + si];
-                for term in &s.dep {
+                if let Some(sp) = shared.as_mut() {
+                    sp.update(&c, u, n);
+                }
+                for term in &dep {
                     term.derivs(ts, &mut dbuf);
                     if dbuf.is_empty() {
                         continue;
                     }
-                    let tr = term.trace_with(&c, u, n, hermitian);
+                    let tr = term.trace_with(&c, u, n, hermitian, shared.as_ref());
                     for &(p, d) in &dbuf {
                         grad[p] += (d * tr).re;
                     }
