@@ -9,8 +9,9 @@
 //! parameters), decay, dephasing and an exp-decaying pump (7 parameters, every Hamiltonian and
 //! jump term parameter-dependent), t ∈ [0, 20], RK4 with dt = 0.01 (2000 steps), objective
 //! ⟨Z_{N−1}⟩ at t = 10 plus ⟨Z0⟩ at the final time. Prints one JSON line per size with the best
-//! of 5 wall times of: `mesolve` (method rk4, same dt; with and without the physicality
-//! diagnostics), the forward-only sweep (`objective_value`) and `mesolve_grad`.
+//! of 7 CPU times (this thread's, `/proc/thread-self/schedstat`) of: `mesolve` (method rk4,
+//! same dt; with and without the physicality diagnostics), the forward-only sweep
+//! (`objective_value`) and `mesolve_grad`. `GRAD_ONLY=1` times only the gradient (profiling).
 
 use nestq::{mesolve, mesolve_grad, objective_value, GradOptions, Model, Objective};
 use serde_json::json;

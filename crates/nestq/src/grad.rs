@@ -53,12 +53,13 @@
 //! # Checkpointing
 //!
 //! The forward sweep stores ρ at every `S`-th step (`S = ⌈N/K⌉` for `K` requested checkpoints,
-//! default `K = ⌈√N⌉`); the reverse sweep recomputes each segment from its checkpoint, keeping
-//! the four stage inputs of its `≤ S` steps, and runs the adjoint through it. Memory: `K`
-//! checkpoints + `4S` stage states + 8 work vectors (`[`GradStats`]` reports them); work: two
-//! forward sweeps and one adjoint sweep (12 right-hand-side evaluations per step, vs 4 for a
-//! plain solve) plus the parameter traces. The recomputation is bit-identical to the forward
-//! sweep, so the gradient does not depend on `K`.
+//! default `K = ⌈√N⌉`; `⌈N/S⌉` are stored); the reverse sweep recomputes each segment from its
+//! checkpoint, keeping the four stage inputs of its `≤ S` steps, and runs the adjoint through
+//! it (the last segment's stages are kept by the forward sweep, so `K = 1` recomputes
+//! nothing). Memory: `⌈N/S⌉` checkpoints + `4S` stage states + 10 work vectors of `n²`
+//! ([`GradStats`] reports the first two); work: up to 12 right-hand-side evaluations per step
+//! (forward, recomputation, adjoint; 4 for a plain solve) plus the parameter traces. The
+//! recomputation is bit-identical to the forward sweep, so the gradient does not depend on `K`.
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{as_arr, as_f64, as_obj, as_str, check_keys, kind, required};
