@@ -5,6 +5,8 @@
 //! nestq steadystate SPEC.json --out SS.json  # steady state of a time-independent model
 //! nestq check SPEC.json                      # validate and print the CP analysis
 //! nestq network NET.json --out RESULT.json   # run a LIF network with NEST bridges
+//! nestq grad SPEC.json --objective Z0 --out G.json          # d⟨Z0⟩(t_final)/dθ, adjoint method
+//! nestq grad SPEC.json --objective-file OBJ.json --out G.json
 //! ```
 //! Exit status: 0 success, 2 invalid input (message names the JSON path), 1 other failures.
 
@@ -58,6 +60,38 @@ enum Cmd {
     },
     /// Run a spiking network (LIF neurons, synapses, NEST bridges) and write the result JSON.
     Network(RunArgs),
+    /// Gradient of an objective over observables with respect to every parameter of a model
+    /// file (checkpointed discrete adjoint of RK4, docs/gradients.md). Writes
+    /// {"value", "terms", "gradient": {param: dJ/dparam}, "stats"}.
+    Grad(GradArgs),
+}
+
+/// Arguments of `grad`.
+#[derive(clap::Args)]
+struct GradArgs {
+    /// Model file (docs/model-format.md).
+    spec: PathBuf,
+    /// Objective: the name of an observable of the model, evaluated at the final time.
+    #[arg(long, conflicts_with = "objective_file", required_unless_present = "objective_file")]
+    objective: Option<String>,
+    /// Objective file: {"terms": [{"observable", "time": t | "final", "weight"}], "parameters"?}.
+    #[arg(long)]
+    objective_file: Option<PathBuf>,
+    /// Result file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// RK4 step (default: the model's solver.dt, else an estimate from the generator's scale).
+    #[arg(long)]
+    dt: Option<f64>,
+    /// Number of stored checkpoints (default ⌈√steps⌉).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    checkpoints: Option<u64>,
+    /// Do not print the summary line.
+    #[arg(long)]
+    quiet: bool,
+    /// Worker threads for parallel kernels (default: all cores; at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
 }
 
 fn fail(e: nestq::Error) -> ExitCode {
@@ -152,6 +186,41 @@ fn network(spec: PathBuf, out: PathBuf, quiet: bool) -> Result<(), nestq::Error>
     Ok(())
 }
 
+fn grad(a: GradArgs) -> Result<(), nestq::Error> {
+    let model = read_model(&a.spec)?;
+    let objective = match (&a.objective, &a.objective_file) {
+        (Some(name), _) => nestq::Objective::final_observable(name.clone()),
+        (None, Some(f)) => {
+            let text = std::fs::read_to_string(f).map_err(|e| nestq::Error::new(ErrorCode::Io, format!("cannot read {}: {e}", f.display())))?;
+            nestq::Objective::from_json_str(&text).map_err(|e| in_file(e, f))?
+        }
+        (None, None) => unreachable!("clap requires one of --objective, --objective-file"),
+    };
+    let opts = nestq::GradOptions { dt: a.dt, checkpoints: a.checkpoints.map(|k| k as usize), ..Default::default() };
+    let res = nestq::mesolve_grad(&model, &objective, &opts).map_err(|mut e| {
+        match (&a.objective, &a.objective_file) {
+            (Some(_), _) if e.path.as_deref() == Some("$.terms[0].observable") => e.path = Some("--objective".into()),
+            (None, Some(f)) if e.path.as_deref().is_some_and(|p| p.starts_with("$.terms") || p.starts_with("$.parameters")) => e = in_file(e, f),
+            _ => {}
+        }
+        e
+    })?;
+    write_json(&a.out, &res.to_json())?;
+    if !a.quiet {
+        let s = &res.stats;
+        eprintln!("nestq: value {:.10}, {} parameters, {} RK4 steps (dt {}), {} checkpoints, {:.3} s forward + {:.3} s adjoint -> {}", res.value, res.gradient.len(), s.steps, s.dt, s.checkpoints, s.forward_s, s.backward_s, a.out.display());
+    }
+    Ok(())
+}
+
+/// Prefixes an objective-file error path with the file name (`OBJ.json:$.terms[0].time`).
+fn in_file(mut e: nestq::Error, f: &std::path::Path) -> nestq::Error {
+    if let Some(p) = &e.path {
+        e.path = Some(format!("{}:{p}", f.display()));
+    }
+    e
+}
+
 fn steadystate(spec: PathBuf, out: PathBuf) -> Result<(), nestq::Error> {
     let model = read_model(&spec)?;
     write_json(&out, &nestq::steady::steadystate_json(&model)?)
@@ -176,6 +245,10 @@ fn main() -> ExitCode {
         Cmd::Network(a) => {
             set_threads(a.threads);
             network(a.spec, a.out, a.quiet)
+        }
+        Cmd::Grad(a) => {
+            set_threads(a.threads);
+            grad(a)
         }
     };
     match r {

@@ -181,3 +181,45 @@ fn network_paper_coupling_warns_and_bad_input_exits_2() {
     let o = bin().args(["network", "/nonexistent/net.json", "--out", tmp("x.json").to_str().unwrap()]).output().unwrap();
     assert_eq!(o.status.code(), Some(1));
 }
+
+#[test]
+fn grad_writes_value_and_gradient_equal_to_the_library() {
+    let spec = root().join("test/fixtures/grad/chain4.json");
+    let objf = root().join("test/fixtures/grad/chain4.objective.json");
+    let m = nestq::Model::from_json_str(&std::fs::read_to_string(&spec).unwrap()).unwrap();
+    // --objective NAME: ⟨NAME⟩ at the final time
+    let out = tmp("grad1.json");
+    assert!(bin().args(["grad", spec.to_str().unwrap(), "--objective", "Z0", "--out", out.to_str().unwrap(), "--quiet"]).status().unwrap().success());
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let lib = nestq::mesolve_grad(&m, &nestq::Objective::final_observable("Z0"), &Default::default()).unwrap().to_json();
+    assert!(max_diff(&r["value"], &lib["value"]) < 1e-12);
+    assert!(max_diff(&r["gradient"], &lib["gradient"]) < 1e-12);
+    assert_eq!(r["gradient"].as_object().unwrap().len(), m.parameters.len());
+    for k in ["steps", "dt", "checkpoints", "segment_states", "forward_evals", "adjoint_evals"] {
+        assert!(!r["stats"][k].is_null(), "stats.{k}");
+    }
+    // --objective-file, with a checkpoint count: same gradient as the library's default
+    let out = tmp("grad2.json");
+    assert!(bin().args(["grad", spec.to_str().unwrap(), "--objective-file", objf.to_str().unwrap(), "--checkpoints", "4", "--out", out.to_str().unwrap(), "--quiet"]).status().unwrap().success());
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let obj = nestq::Objective::from_json_str(&std::fs::read_to_string(&objf).unwrap()).unwrap();
+    let lib = nestq::mesolve_grad(&m, &obj, &Default::default()).unwrap().to_json();
+    assert!(max_diff(&r["gradient"], &lib["gradient"]) < 1e-12);
+    assert_eq!(r["stats"]["checkpoints"], 4);
+}
+
+#[test]
+fn grad_errors_name_the_field_and_exit_2() {
+    let spec = root().join("test/fixtures/grad/chain4.json");
+    let out = tmp("grad_err.json");
+    let o = bin().args(["grad", spec.to_str().unwrap(), "--objective", "nope", "--out", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("--objective") && err.contains("nope"), "{err}");
+    let objf = tmp("bad_obj.json");
+    std::fs::write(&objf, r#"{"terms": [{"observable": "Z0", "time": 9}]}"#).unwrap();
+    let o = bin().args(["grad", spec.to_str().unwrap(), "--objective-file", objf.to_str().unwrap(), "--out", out.to_str().unwrap()]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("$.terms[0].time"), "{err}");
+}

@@ -12,6 +12,8 @@
 //!   `concurrence`, `negativity`, log-negativity, fidelity.
 //! - [`model`]: the JSON model file (see `docs/model-format.md`), [`solve`]: `mesolve`,
 //!   [`steady`]: `steadystate`, [`batch`]: parallel batches.
+//! - [`grad`]: adjoint-method gradients of objectives over observables with respect to the
+//!   model's named parameters (`docs/gradients.md`).
 //! - [`neural`]: LIF spiking networks coupled through NEST bridges (the network file, see
 //!   `docs/network-format.md`).
 //!
@@ -39,6 +41,7 @@ pub mod batch;
 pub mod clock;
 pub mod coef;
 pub mod error;
+pub mod grad;
 pub mod integrate;
 pub(crate) mod json;
 pub mod lindblad;
@@ -56,6 +59,7 @@ pub type C64 = num_complex::Complex<f64>;
 pub use batch::{mesolve_batch, mesolve_sweep};
 pub use coef::{Coef, Modulation};
 pub use error::{Error, ErrorCode, Result};
+pub use grad::{mesolve_grad, objective_value, GradOptions, GradResult, GradStats, Objective, ObjectiveTerm, ObjectiveTime};
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use model::{Measure, Method, Model, SolverOptions};
 pub use solve::{mesolve, mesolve_lindbladian, Evolver, SolveResult};

@@ -301,6 +301,11 @@ impl Lindbladian {
     pub fn compile(&self) -> MatrixRhs {
         MatrixRhs::new(self)
     }
+
+    /// Compiles the adjoint right-hand side `X ↦ 𝓛(t)† X` (see [`MatrixRhs::new_adjoint`]).
+    pub fn compile_adjoint(&self) -> MatrixRhs {
+        MatrixRhs::new_adjoint(self)
+    }
 }
 
 impl HamiltonianTerm {
@@ -435,20 +440,24 @@ pub struct MatrixRhs {
 
 impl MatrixRhs {
     fn new(l: &Lindbladian) -> Self {
-        let n = l.dim();
         let (g, gp) = l.g_terms();
-        let hermitian = l.is_hermiticity_preserving();
+        let sandwiches: Vec<(Coef, Csr, Csr)> = l.dissipators.iter().map(|d| (d.rate.clone(), d.a.clone(), d.b.clone())).collect();
+        MatrixRhs::from_parts(l.dim(), &g, &gp, &sandwiches, l.is_hermiticity_preserving())
+    }
+
+    /// The right-hand side `X ↦ G X + X G' + Σ c_k A_k X B_k†` from its parts; `hermitian`
+    /// selects the fast path, valid only when `G' = G†` and the sandwiches preserve Hermiticity.
+    fn from_parts(n: usize, g: &[(Coef, Csr)], gp: &[(Coef, Csr)], sandwiches: &[(Coef, Csr, Csr)], hermitian: bool) -> Self {
         let gpt = if hermitian {
             None
         } else {
             let gpt_terms: Vec<(Coef, Csr)> = gp.iter().map(|(c, o)| (c.clone(), o.transpose())).collect();
             Some(TdCsr::new(n, &gpt_terms))
         };
-        let sandwiches = l
-            .dissipators
+        let sandwiches = sandwiches
             .iter()
-            .map(|d| {
-                let mono = match (row_monomial(&d.a), row_monomial(&d.b)) {
+            .map(|(coef, a, b)| {
+                let mono = match (row_monomial(a), row_monomial(b)) {
                     (Some(a), Some(b)) => Some((a, b)),
                     _ => None,
                 };
@@ -456,11 +465,36 @@ impl MatrixRhs {
                     v.iter().map(|&(i, j, z)| if z.im == 0.0 { Some((i, j, z.re)) } else { None }).collect()
                 };
                 let mono_real = mono.as_ref().and_then(|(a, b)| Some((real(a)?, real(b)?)));
-                Sandwich { coef: d.rate.clone(), a: d.a.clone(), b: d.b.clone(), mono, mono_real }
+                Sandwich { coef: coef.clone(), a: a.clone(), b: b.clone(), mono, mono_real }
             })
             .collect();
         let xh = if hermitian { vec![ZERO; n * n] } else { vec![] };
-        MatrixRhs { n, g: TdCsr::new(n, &g), gpt, sandwiches, scratch: vec![ZERO; n * n], coefs: Vec::new(), xh, hermitian, project: true, evals: 0 }
+        MatrixRhs { n, g: TdCsr::new(n, g), gpt, sandwiches, scratch: vec![ZERO; n * n], coefs: Vec::new(), xh, hermitian, project: true, evals: 0 }
+    }
+
+    /// The adjoint generator `X ↦ 𝓛(t)† X` of `l` with respect to the Hilbert–Schmidt inner
+    /// product `⟨X, Y⟩ = Tr(X†Y)` (the Heisenberg-picture generator):
+    ///
+    /// ```text
+    /// 𝓛†X = i[H, X] + Σ_k conj(c_k(t)) (A_k† X B_k − ½{A_k† B_k, X}),
+    /// ```
+    ///
+    /// i.e. `G† X + X G'† + Σ conj(c_k) A_k† X (B_k†)†` with `G`, `G'` of the module docs (for a
+    /// jump `L = √r·O`: `𝓛†X = i[H,X] + r(O†XO − ½{O†O, X})`, Breuer & Petruccione §3.2.3).
+    /// Modulations `f(t)` are real, so `conj(amp·f) = conj(amp)·f`. It preserves Hermiticity
+    /// exactly when `𝓛` does, and then uses the same fast path (input projected on its
+    /// Hermitian part). Used by the adjoint sensitivities of [`crate::grad`].
+    pub fn new_adjoint(l: &Lindbladian) -> Self {
+        let (g, gp) = l.g_terms();
+        let adj = |terms: &[(Coef, Csr)]| -> Vec<(Coef, Csr)> {
+            terms.iter().map(|(c, o)| (Coef { amp: c.amp.conj(), modulation: c.modulation.clone() }, o.adjoint())).collect()
+        };
+        let sandwiches: Vec<(Coef, Csr, Csr)> = l
+            .dissipators
+            .iter()
+            .map(|d| (Coef { amp: d.rate.amp.conj(), modulation: d.rate.modulation.clone() }, d.a.adjoint(), d.b.adjoint()))
+            .collect();
+        MatrixRhs::from_parts(l.dim(), &adj(&g), &adj(&gp), &sandwiches, l.is_hermiticity_preserving())
     }
 
     /// Hilbert-space dimension `n` (the state has `n²` entries).
