@@ -10,6 +10,8 @@
 //! - [`integrate`]: RK4, Dormand–Prince 5(4), Padé `expm`, Krylov, TR-BDF2.
 //! - [`measures`]: `expect`, `ptrace`, `purity`, `entropy_vn`, mutual information,
 //!   `concurrence`, `negativity`, log-negativity, fidelity.
+//! - [`mpo`]: density matrices as vectorised matrix-product operators and their TEBD time
+//!   evolution (method `"mpo"`, long chains).
 //! - [`model`]: the JSON model file (see `docs/model-format.md`), [`solve`]: `mesolve`,
 //!   [`steady`]: `steadystate`, [`batch`]: parallel batches.
 //! - [`neural`]: LIF spiking networks coupled through NEST bridges (the network file, see
@@ -44,6 +46,7 @@ pub(crate) mod json;
 pub mod lindblad;
 pub mod measures;
 pub mod model;
+pub mod mpo;
 pub mod neural;
 pub mod ops;
 pub mod solve;
@@ -58,6 +61,7 @@ pub use coef::{Coef, Modulation};
 pub use error::{Error, ErrorCode, Result};
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use model::{Measure, Method, Model, SolverOptions};
+pub use mpo::{mesolve_mpo, Mpo, MpoOptions, MpoStats};
 pub use solve::{mesolve, mesolve_lindbladian, Evolver, SolveResult};
 pub use sparse::Csr;
 pub use steady::{steadystate, SteadyState};
