@@ -244,17 +244,28 @@ fn mul(a: MatRef<'_, C64>, b: MatRef<'_, C64>) -> Mat<C64> {
     c
 }
 
-/// Thin SVD `m = U·diag(s)·V†` truncated by `tr`: returns `(U_k, s_k, V_k, discarded weight)`.
-fn svd_trunc(m: MatRef<'_, C64>, tr: &Trunc) -> Result<(Mat<C64>, Vec<f64>, Mat<C64>, f64)> {
-    if m.as_ref().col_iter().any(|c| c.iter().any(|z| !z.re.is_finite() || !z.im.is_finite())) {
+/// Thin SVD `m = U·diag(s)·V†` truncated by `tr`: returns `(U_k, s_k, V_k, discarded weight)`;
+/// `U_k` is empty (0×0) unless `want_u` (faer's SVD, skipping U saves about a third).
+fn svd_trunc(m: MatRef<'_, C64>, tr: &Trunc, want_u: bool) -> Result<(Mat<C64>, Vec<f64>, Mat<C64>, f64)> {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::svd::{svd, svd_scratch, ComputeSvdVectors};
+    if m.col_iter().any(|c| c.iter().any(|z| !z.re.is_finite() || !z.im.is_finite())) {
         return Err(Error::numerical("MPO: non-finite entries before an SVD (the evolution diverged; reduce dt)"));
     }
-    let svd = m.thin_svd().map_err(|e| Error::numerical(format!("MPO: SVD did not converge ({e:?})")))?;
-    let sd = svd.S().column_vector();
-    let s: Vec<f64> = (0..sd.nrows()).map(|i| sd[i].re).collect();
+    let (nr, nc) = m.shape();
+    let size = nr.min(nc);
+    let mut u = Mat::<C64>::zeros(if want_u { nr } else { 0 }, if want_u { size } else { 0 });
+    let mut v = Mat::<C64>::zeros(nc, size);
+    let mut sd = faer::diag::Diag::<C64>::zeros(size);
+    let cu = if want_u { ComputeSvdVectors::Thin } else { ComputeSvdVectors::No };
+    let mut buf = MemBuffer::new(svd_scratch::<C64>(nr, nc, cu, ComputeSvdVectors::Thin, Par::Seq, Default::default()));
+    svd(m, sd.as_mut(), if want_u { Some(u.as_mut()) } else { None }, Some(v.as_mut()), Par::Seq, MemStack::new(&mut buf), Default::default())
+        .map_err(|e| Error::numerical(format!("MPO: SVD did not converge ({e:?})")))?;
+    let sc = sd.column_vector();
+    let s: Vec<f64> = (0..size).map(|i| sc[i].re).collect();
     let (k, disc) = tr.keep(&s);
-    let u = svd.U().get(.., ..k).to_owned();
-    let v = svd.V().get(.., ..k).to_owned();
+    let u = if want_u { u.get(.., ..k).to_owned() } else { u };
+    let v = v.get(.., ..k).to_owned();
     Ok((u, s[..k].to_vec(), v, disc))
 }
 
@@ -316,7 +327,7 @@ fn bond_update(a: &SiteTensor, b: &SiteTensor, s_left: &[f64], gate: Option<&Mat
         }
     }
     let weighted = Mat::from_fn(cl * np1, np2 * cr, |i, j| out[(i, j)] * s_left[i % cl]);
-    let (_u, s, v, disc) = svd_trunc(weighted.as_ref(), tr)?;
+    let (_u, s, v, disc) = svd_trunc(weighted.as_ref(), tr, false)?;
     let k = s.len();
     let vh = v.adjoint().to_owned(); // k × (np2·cr)
     let new_a = mul(out.as_ref(), v.as_ref()); // (cl·np1) × k
@@ -499,7 +510,7 @@ impl Mpo {
         for s in (1..nsite).rev() {
             let t = &self.tensors[s];
             let (cr, p) = (t.chi_r, t.p);
-            let (u, sv, v, d) = svd_trunc(t.as_right(), tr)?;
+            let (u, sv, v, d) = svd_trunc(t.as_right(), tr, true)?;
             disc += d;
             let k = sv.len();
             self.tensors[s] = SiteTensor::from_mat(&v.adjoint().to_owned(), k, p, cr);
@@ -1146,6 +1157,15 @@ pub struct Tebd {
     pub gates: u64,
 }
 
+/// One operation of a Trotter schedule.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    /// Apply layer `.0` for a time `.1` with coefficients at time `.2`.
+    Layer(usize, f64, f64),
+    /// Restore the exact B form (and truncate optimally).
+    Canon,
+}
+
 /// Suzuki's p = 1/(4 − 4^{1/3}).
 fn suzuki_p() -> f64 {
     1.0 / (4.0 - 4f64.powf(1.0 / 3.0))
@@ -1299,38 +1319,76 @@ impl Tebd {
         Ok(())
     }
 
-    /// One symmetric second-order step `S₂(τ)` from time t (coefficients at t + τ/2).
-    fn strang(&mut self, mpo: &mut Mpo, tau: f64, t: f64) -> Result<()> {
+    /// Appends the operations of one symmetric second-order step `S₂(τ)` from time t
+    /// (coefficients at t + τ/2); the MPO is re-canonicalised before the middle layer.
+    fn push_strang(&self, ops: &mut Vec<Op>, tau: f64, t: f64) {
         let tm = t + 0.5 * tau;
         let k = self.layers.len();
         if k == 0 {
-            return Ok(());
+            return;
         }
         for li in 0..k - 1 {
-            self.apply_layer(mpo, li, 0.5 * tau, tm)?;
+            ops.push(Op::Layer(li, 0.5 * tau, tm));
         }
-        self.apply_layer(mpo, k - 1, tau, tm)?;
+        ops.push(Op::Canon);
+        ops.push(Op::Layer(k - 1, tau, tm));
         for li in (0..k - 1).rev() {
-            self.apply_layer(mpo, li, 0.5 * tau, tm)?;
+            ops.push(Op::Layer(li, 0.5 * tau, tm));
+        }
+    }
+
+    /// Appends one Trotter step of size τ from time t (order 2 or 4).
+    fn push_step(&self, ops: &mut Vec<Op>, tau: f64, t: f64) {
+        if self.order == 4 {
+            let p = suzuki_p();
+            let mut tt = t;
+            for c in [p, p, 1.0 - 4.0 * p, p, p] {
+                self.push_strang(ops, c * tau, tt);
+                tt += c * tau;
+            }
+        } else {
+            self.push_strang(ops, tau, t);
+        }
+    }
+
+    fn run(&mut self, mpo: &mut Mpo, mut ops: Vec<Op>) -> Result<()> {
+        // Adjacent applications of the same time-independent layer merge exactly:
+        // e^{a𝓛}e^{b𝓛} = e^{(a+b)𝓛} (the "first-same-as-last" fusion of Strang steps).
+        if self.time_independent {
+            let mut merged: Vec<Op> = Vec::with_capacity(ops.len());
+            for op in ops.drain(..) {
+                if let (Some(Op::Layer(l0, a, t0)), Op::Layer(l1, b, _)) = (merged.last().copied(), op) {
+                    if l0 == l1 {
+                        *merged.last_mut().unwrap() = Op::Layer(l0, a + b, t0);
+                        continue;
+                    }
+                }
+                merged.push(op);
+            }
+            ops = merged;
+        }
+        for op in ops {
+            match op {
+                Op::Canon => self.truncation_error += mpo.canonicalize(&self.trunc)?,
+                Op::Layer(li, tau, t) => self.apply_layer(mpo, li, tau, t)?,
+            }
         }
         Ok(())
     }
 
-    /// One Trotter step of size τ from time t (order 2 or 4), preceded by re-canonicalisation.
+    /// One Trotter step of size τ from time t (order 2 or 4).
     pub fn step(&mut self, mpo: &mut Mpo, tau: f64, t: f64) -> Result<()> {
-        self.truncation_error += mpo.canonicalize(&self.trunc)?;
-        if self.order == 4 {
-            let p = suzuki_p();
-            let subs = [p, p, 1.0 - 4.0 * p, p, p];
-            let mut tt = t;
-            for c in subs {
-                self.strang(mpo, c * tau, tt)?;
-                tt += c * tau;
-            }
-            Ok(())
-        } else {
-            self.strang(mpo, tau, t)
+        self.steps(mpo, tau, t, 1)
+    }
+
+    /// `n` Trotter steps of size τ from time t, with the half layers of consecutive steps fused
+    /// when the generator is time-independent.
+    pub fn steps(&mut self, mpo: &mut Mpo, tau: f64, t: f64, n: u64) -> Result<()> {
+        let mut ops = Vec::new();
+        for k in 0..n {
+            self.push_step(&mut ops, tau, t + tau * k as f64);
         }
+        self.run(mpo, ops)
     }
 }
 
@@ -1435,7 +1493,8 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     for w in model.times.windows(2) {
         let n = steps_in(w[0], w[1]);
         let h = (w[1] - w[0]) / n as f64;
-        for k in 0..n {
+        let mut k = 0;
+        while k < n {
             let t = w[0] + h * k as f64;
             if opts.trotter_check && done % check_every == 0 {
                 let mut one = mpo.clone();
@@ -1449,8 +1508,21 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
                 let local = one.distance(&two)? / (1.0 - 2f64.powi(-q));
                 trotter += local * (check_every.min(total - done)) as f64;
             }
-            tebd.step(&mut mpo, h, t)?;
-            done += 1;
+            // run up to the next checkpoint or the end of the interval in one fused schedule
+            let mut len = n - k;
+            if opts.trotter_check {
+                len = len.min(check_every - done % check_every);
+            }
+            if progress.is_some() {
+                len = len.min((total / 100).max(1));
+            }
+            if model.solver.renormalize {
+                len = 1;
+            }
+            tebd.steps(&mut mpo, h, t, len)?;
+            done += len;
+            k += len;
+            let t = t + h * (len - 1) as f64;
             stats.max_bond = stats.max_bond.max(mpo.max_bond());
             if model.solver.renormalize {
                 let tr = mpo.trace();
