@@ -52,7 +52,7 @@
 //! sub-step; this keeps second order (fourth order is then not guaranteed).
 //!
 //! Errors reported: the accumulated truncation error (above) and, separately, a Trotter error
-//! estimate by step doubling: at up to 8 checkpoints the state is advanced once by τ and twice
+//! estimate by step doubling: at up to 4 checkpoints the state is advanced once by τ and twice
 //! by τ/2 from the same MPO; for a method of order q the local error of the τ step is
 //! `‖ρ_τ − ρ_{τ/2,τ/2}‖_F / (1 − 2^{−q})`, which is multiplied by the number of steps the
 //! checkpoint stands for and summed (an estimate of the global error in Frobenius norm; it has a
@@ -72,6 +72,8 @@ use std::collections::{BTreeMap, HashMap};
 
 const ZERO: C64 = C64 { re: 0.0, im: 0.0 };
 const ONE: C64 = C64 { re: 1.0, im: 0.0 };
+/// Largest number of Trotter-error checkpoints per solve.
+const CHECKPOINTS: u64 = 4;
 
 // ---------------------------------------------------------------- options
 
@@ -90,7 +92,7 @@ pub struct MpoOptions {
     /// Trotter order, 2 (default) or 4.
     pub order: u8,
     /// Estimate the Trotter error by step doubling (default true; costs ≈ 3 extra steps at each
-    /// of up to 8 checkpoints).
+    /// of up to 4 checkpoints).
     pub trotter_check: bool,
 }
 
@@ -1461,7 +1463,7 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     // total steps for progress and Trotter checkpoints
     let steps_in = |a: f64, b: f64| -> u64 { (((b - a) / dt) - 1e-9).ceil().max(1.0) as u64 };
     let total: u64 = model.times.windows(2).map(|w| steps_in(w[0], w[1])).sum();
-    let check_every = (total / 8).max(1);
+    let check_every = total.div_ceil(CHECKPOINTS).max(1);
     let mut trotter = 0.0;
     let q = opts.order as i32;
     let mut done: u64 = 0;

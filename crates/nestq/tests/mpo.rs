@@ -312,3 +312,16 @@ fn bad_input_names_the_field() {
     let e = nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &[], &[], &m.solver, None).unwrap_err();
     assert_eq!(e.path.as_deref(), Some("$.solver.method"));
 }
+
+#[test]
+fn trotter_estimate_tracks_the_actual_error() {
+    let exact = mesolve(&chain(4, r#"{"method": "expm"}"#, 1.0, 2, "", "", "", ""), None).unwrap().final_state;
+    for dt in [0.1, 0.05] {
+        let m = chain(4, &format!(r#"{{"method": "mpo", "dt": {dt}, "chi_max": 256, "cutoff": 0}}"#), 1.0, 2, "", "", "", "");
+        let r = mesolve(&m, None).unwrap();
+        let est = r.stats.mpo.as_ref().unwrap().trotter_error.unwrap();
+        let actual = (&r.final_state - &exact).norm();
+        println!("dt {dt}: Trotter estimate {est:.3e}, actual ‖Δρ‖_F {actual:.3e}");
+        assert!(est > 0.2 * actual && est < 5.0 * actual, "estimate {est} vs actual {actual}");
+    }
+}
