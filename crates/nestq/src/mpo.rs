@@ -172,7 +172,7 @@ pub struct Trunc {
 }
 
 impl Trunc {
-    /// No truncation beyond exact zeros below 1e-300.
+    /// No truncation (only exactly zero singular values are dropped).
     pub const EXACT: Trunc = Trunc { chi_max: usize::MAX, chi_min: 1, cutoff: 0.0 };
 
     /// Number of singular values to keep (descending `s`) and the discarded weight (relative).
@@ -1179,6 +1179,10 @@ impl Tebd {
         let sp = split_generator(model)?;
         let nsite = model.dims.len();
         let dims = &model.dims;
+        // the largest gate: (d_a² d_b²)² entries, ~10 copies inside Padé
+        let dmax = dims.iter().copied().max().unwrap_or(2) as u128;
+        let p2 = dmax.pow(4);
+        crate::error::check_budget("the two-site gates of method mpo (Padé needs ~10 dense copies of a d⁴×d⁴ superoperator)", p2 * p2 * 16 * 10, model.solver.memory_budget)?;
         let mut layers = Vec::new();
         if nsite == 1 {
             let g = sp.singles.get(&0).cloned().unwrap_or_default();
@@ -1462,7 +1466,10 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     let mut warnings = Vec::new();
     // total steps for progress and Trotter checkpoints
     let steps_in = |a: f64, b: f64| -> u64 { (((b - a) / dt) - 1e-9).ceil().max(1.0) as u64 };
-    let total: u64 = model.times.windows(2).map(|w| steps_in(w[0], w[1])).sum();
+    let total: u64 = model.times.windows(2).map(|w| steps_in(w[0], w[1])).fold(0u64, |a, b| a.saturating_add(b));
+    if total > model.solver.max_steps {
+        return Err(Error::model("$.solver.dt", format!("dt = {dt} needs {total} Trotter steps over the output times, more than max_steps = {}", model.solver.max_steps)));
+    }
     let check_every = total.div_ceil(CHECKPOINTS).max(1);
     let mut trotter = 0.0;
     let q = opts.order as i32;

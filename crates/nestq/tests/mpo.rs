@@ -300,6 +300,9 @@ fn bad_input_names_the_field() {
         println!("{msg}");
         assert!(msg.starts_with(path), "expected {path}, got {msg}");
     }
+    // too many steps for max_steps: refused before running
+    let m = Model::from_json_str(&base(r#"{"method": "mpo", "dt": 1e-9}"#, "")).unwrap();
+    assert_eq!(mesolve(&m, None).unwrap_err().path.as_deref(), Some("$.solver.dt"));
     // 64 qubits with a ket initial state: needs dense, refused at $.initial.ket
     let ket = format!(r#"{{"dims": {:?}, "initial": {{"ket": [1, 0]}}, "times": [0, 1], "solver": {{"method": "mpo", "dt": 0.1}}}}"#, vec![2; 64]);
     assert!(err_path(&ket).starts_with("$.initial.ket"));
