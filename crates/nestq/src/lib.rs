@@ -10,6 +10,8 @@
 //! - [`integrate`]: RK4, Dormand–Prince 5(4), Padé `expm`, Krylov, TR-BDF2.
 //! - [`measures`]: `expect`, `ptrace`, `purity`, `entropy_vn`, mutual information,
 //!   `concurrence`, `negativity`, log-negativity, fidelity.
+//! - [`mpo`]: density matrices as vectorised matrix-product operators and their TEBD time
+//!   evolution (method `"mpo"`, long chains).
 //! - [`model`]: the JSON model file (see `docs/model-format.md`), [`solve`]: `mesolve`,
 //!   [`steady`]: `steadystate`, [`batch`]: parallel batches.
 //! - [`grad`]: adjoint-method gradients of objectives over observables with respect to the
@@ -47,6 +49,7 @@ pub(crate) mod json;
 pub mod lindblad;
 pub mod measures;
 pub mod model;
+pub mod mpo;
 pub mod neural;
 pub mod ops;
 pub mod solve;
@@ -62,6 +65,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use grad::{mesolve_grad, objective_value, GradOptions, GradResult, GradStats, Objective, ObjectiveTerm, ObjectiveTime};
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use model::{Measure, Method, Model, SolverOptions};
+pub use mpo::{mesolve_mpo, Mpo, MpoOptions, MpoStats};
 pub use solve::{mesolve, mesolve_lindbladian, Evolver, SolveResult};
 pub use sparse::Csr;
 pub use steady::{steadystate, SteadyState};

@@ -112,6 +112,8 @@ pub enum Method {
     Krylov,
     /// TR-BDF2 (stiff).
     Trbdf2,
+    /// Matrix-product-operator TEBD (see [`crate::mpo`]).
+    Mpo,
 }
 
 impl Method {
@@ -124,6 +126,7 @@ impl Method {
             Method::Expm => "expm",
             Method::Krylov => "krylov",
             Method::Trbdf2 => "trbdf2",
+            Method::Mpo => "mpo",
         }
     }
 }
@@ -149,6 +152,8 @@ pub struct SolverOptions {
     pub krylov_dim: usize,
     /// Compute trace drift, Hermiticity error and smallest eigenvalue at output times.
     pub physicality: bool,
+    /// Options of method `mpo` (`chi_max`, `chi_min`, `cutoff`, `order`, `trotter_check`).
+    pub mpo: crate::mpo::MpoOptions,
 }
 
 impl Default for SolverOptions {
@@ -163,6 +168,7 @@ impl Default for SolverOptions {
             memory_budget: 2048 * 1024 * 1024,
             krylov_dim: 16,
             physicality: true,
+            mpo: crate::mpo::MpoOptions::default(),
         }
     }
 }
@@ -194,6 +200,13 @@ pub struct Model {
     pub measures: Vec<(String, Measure)>,
     /// Solver options.
     pub solver: SolverOptions,
+    /// False when the model was parsed for method `mpo` and is too large for dense objects:
+    /// then every full-space operator (`TermSpec::op`, observables) is an empty 0×0 placeholder,
+    /// `initial` is 0×0 and [`Model::lindbladian`] is an error.
+    pub dense: bool,
+    /// The initial state as one normalised ket per site when `initial` is `basis` or `product`
+    /// (used by method `mpo` to start from an exact bond-dimension-1 MPO).
+    pub initial_product: Option<Vec<Vec<C64>>>,
 }
 
 /// Parses a complex number: a JSON number or `[re, im]`.
@@ -268,7 +281,13 @@ impl Model {
         let n = dims.iter().try_fold(1u128, |a, &d| a.checked_mul(d as u128)).unwrap_or(u128::MAX);
         let solver = parse_solver(root.get("solver"))?;
         // ρ plus ~12 work vectors of the adaptive integrators
-        check_budget("the density matrix and integrator work space", n.saturating_mul(n).saturating_mul(16 * 12), solver.memory_budget)?;
+        let budget = check_budget("the density matrix and integrator work space", n.saturating_mul(n).saturating_mul(16 * 12), solver.memory_budget);
+        // Method mpo never needs the dense objects; it skips them when they do not fit.
+        let dense = match budget {
+            Ok(()) => true,
+            Err(_) if solver.method == Method::Mpo => false,
+            Err(e) => return Err(e),
+        };
         let mut ctx = OpContext::new(dims.clone());
         if let Some(ops) = root.get("operators") {
             for (name, m) in as_obj(ops, "$.operators")? {
@@ -340,7 +359,7 @@ impl Model {
                 check_keys(o, &p, &["coef", "ops", "modulation"])?;
                 let coef = scalar(required(o, "coef", &p)?, &format!("{p}.coef"), true)?;
                 let ops = as_str(required(o, "ops", &p)?, &format!("{p}.ops"))?.to_string();
-                let op = ctx.build_at(&ops, &format!("{p}.ops"))?;
+                let op = build_at(&ctx, dense, &ops, &format!("{p}.ops"))?;
                 hamiltonian.push(TermSpec { coef, ops, op, modulation: modulation(o, &p)?, path: p });
             }
         }
@@ -352,7 +371,7 @@ impl Model {
                 check_keys(o, &p, &["rate", "ops", "modulation"])?;
                 let coef = scalar(required(o, "rate", &p)?, &format!("{p}.rate"), false)?;
                 let ops = as_str(required(o, "ops", &p)?, &format!("{p}.ops"))?.to_string();
-                let op = ctx.build_at(&ops, &format!("{p}.ops"))?;
+                let op = build_at(&ctx, dense, &ops, &format!("{p}.ops"))?;
                 let m = modulation(o, &p)?;
                 if matches!(m, ModSpec::Cos { .. }) {
                     return Err(Error::model(format!("{p}.modulation"), "a jump rate must stay non-negative, so cos modulation is not allowed on jumps (use a cross entry with a = b for a signed rate)"));
@@ -369,8 +388,8 @@ impl Model {
                 let rate = scalar(required(o, "rate", &p)?, &format!("{p}.rate"), true)?;
                 let a = as_str(required(o, "a", &p)?, &format!("{p}.a"))?.to_string();
                 let b = as_str(required(o, "b", &p)?, &format!("{p}.b"))?.to_string();
-                let op_a = ctx.build_at(&a, &format!("{p}.a"))?;
-                let op_b = ctx.build_at(&b, &format!("{p}.b"))?;
+                let op_a = build_at(&ctx, dense, &a, &format!("{p}.a"))?;
+                let op_b = build_at(&ctx, dense, &b, &format!("{p}.b"))?;
                 cross.push(CrossSpec { rate, a, b, op_a, op_b, modulation: modulation(o, &p)?, path: p });
             }
         }
@@ -379,14 +398,14 @@ impl Model {
             Some(Value::Bool(b)) => *b,
             Some(v) => return Err(Error::model("$.cp_completion", format!("expected a boolean, got {}", kind(v)))),
         };
-        let initial = parse_initial(required(root, "initial", "$")?, &dims)?;
+        let (initial, initial_product) = parse_initial(required(root, "initial", "$")?, &dims, dense)?;
         let times = parse_times(required(root, "times", "$")?)?;
         let mut observables = Vec::new();
         if let Some(obs) = root.get("observables") {
             for (name, e) in as_obj(obs, "$.observables")? {
                 let p = format!("$.observables.{name}");
                 let expr = as_str(e, &p)?.to_string();
-                let op = ctx.build_at(&expr, &p)?;
+                let op = build_at(&ctx, dense, &expr, &p)?;
                 observables.push((name.clone(), expr, op));
             }
         }
@@ -398,15 +417,20 @@ impl Model {
                 measures.push((s.to_string(), parse_measure(s, &dims, &p)?));
             }
         }
-        let model = Model { dims, ctx, parameters, hamiltonian, jumps, cross, cp_completion, initial, times, observables, measures, solver };
+        let model = Model { dims, ctx, parameters, hamiltonian, jumps, cross, cp_completion, initial, times, observables, measures, solver, dense, initial_product };
         // Validate the generator once (rates, Hermiticity of H, CP completion preconditions).
-        model.lindbladian()?;
+        if model.dense {
+            model.lindbladian()?;
+        }
+        if model.solver.method == Method::Mpo {
+            crate::mpo::validate_model(&model)?;
+        }
         Ok(model)
     }
 
-    /// Hilbert-space dimension.
+    /// Hilbert-space dimension (saturates at `usize::MAX` for chains only method `mpo` can hold).
     pub fn dim(&self) -> usize {
-        self.dims.iter().product()
+        self.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX)
     }
 
     /// The generator with the model's parameters.
@@ -416,6 +440,9 @@ impl Model {
 
     /// The generator with some parameters overridden (unknown names are an error).
     pub fn lindbladian_with(&self, overrides: &BTreeMap<String, f64>) -> Result<Lindbladian> {
+        if !self.dense {
+            return Err(Error::model("$.dims", format!("{} sites are too many for dense objects within the memory budget; only method mpo applies to this model", self.dims.len())));
+        }
         for k in overrides.keys() {
             if !self.parameters.contains_key(k) {
                 return Err(Error::arg(format!("parameters.{k}"), format!("unknown parameter '{k}' (the model defines: {})", self.parameters.keys().cloned().collect::<Vec<_>>().join(", "))));
@@ -460,7 +487,10 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
     let mut s = SolverOptions::default();
     let Some(v) = v else { return Ok(s) };
     let o = as_obj(v, "$.solver")?;
-    check_keys(o, "$.solver", &["method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality"])?;
+    check_keys(o, "$.solver", &[
+        "method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality", "chi_max", "chi_min", "cutoff",
+        "order", "trotter_check",
+    ])?;
     if let Some(m) = o.get("method") {
         s.method = match as_str(m, "$.solver.method")? {
             "auto" => Method::Auto,
@@ -469,7 +499,8 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
             "expm" => Method::Expm,
             "krylov" => Method::Krylov,
             "trbdf2" | "stiff" => Method::Trbdf2,
-            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, trbdf2)"))),
+            "mpo" => Method::Mpo,
+            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, trbdf2, mpo)"))),
         };
     }
     let pos = |k: &str| -> Result<Option<f64>> {
@@ -478,7 +509,7 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
             Some(x) => {
                 let p = format!("$.solver.{k}");
                 let v = as_f64(x, &p)?;
-                if v <= 0.0 {
+                if !(v > 0.0) || !v.is_finite() {
                     return Err(Error::model(p, format!("must be positive, got {v}")));
                 }
                 Ok(Some(v))
@@ -517,6 +548,7 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
     if s.method == Method::Rk4 && s.dt.is_none() {
         return Err(Error::model("$.solver.dt", "method rk4 needs a step size dt"));
     }
+    s.mpo = crate::mpo::parse_mpo_options(o, s.method == Method::Mpo, s.dt)?;
     Ok(s)
 }
 
@@ -564,38 +596,52 @@ fn normalized(v: Vec<C64>, path: &str) -> Result<Vec<C64>> {
     Ok(v.into_iter().map(|c| c / nrm).collect())
 }
 
-fn parse_initial(v: &Value, dims: &[usize]) -> Result<DMatrix<C64>> {
+/// Builds a full-space operator, or a 0×0 placeholder after checking the expression when the
+/// model is not dense (method `mpo` on a large chain).
+fn build_at(ctx: &OpContext, dense: bool, expr: &str, path: &str) -> Result<Csr> {
+    if dense {
+        return ctx.build_at(expr, path);
+    }
+    for f in crate::ops::parse_expr(expr).map_err(|m| Error::model(path, m))? {
+        ctx.local(&f.name, f.site).map_err(|m| Error::model(path, m))?;
+    }
+    Ok(Csr::zeros(0, 0))
+}
+
+type Initial = (DMatrix<C64>, Option<Vec<Vec<C64>>>);
+
+fn parse_initial(v: &Value, dims: &[usize], dense: bool) -> Result<Initial> {
     let o = as_obj(v, "$.initial")?;
     if o.len() != 1 {
         return Err(Error::model("$.initial", "give exactly one of basis, product, ket, dm"));
     }
-    let n: usize = dims.iter().product();
+    let n: usize = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX);
     let (k, body) = o.iter().next().unwrap();
     let p = format!("$.initial.{k}");
-    let ket: Vec<C64> = match k.as_str() {
+    let sites: Vec<Vec<C64>> = match k.as_str() {
         "basis" => {
             let b = as_arr(body, &p)?;
             if b.len() != dims.len() {
                 return Err(Error::model(p, format!("{} basis indices given for {} sites", b.len(), dims.len())));
             }
-            let mut idx = 0;
+            let mut sites = Vec::new();
             for (s, x) in b.iter().enumerate() {
                 let i = as_usize(x, &format!("{p}[{s}]"))?;
                 if i >= dims[s] {
                     return Err(Error::model(format!("{p}[{s}]"), format!("basis index {i} is out of range for site {s} of dimension {}", dims[s])));
                 }
-                idx = idx * dims[s] + i;
+                let mut k = vec![C64::new(0.0, 0.0); dims[s]];
+                k[i] = C64::new(1.0, 0.0);
+                sites.push(k);
             }
-            let mut v = vec![C64::new(0.0, 0.0); n];
-            v[idx] = C64::new(1.0, 0.0);
-            v
+            sites
         }
         "product" => {
             let b = as_arr(body, &p)?;
             if b.len() != dims.len() {
                 return Err(Error::model(p, format!("{} site states given for {} sites", b.len(), dims.len())));
             }
-            let mut v = vec![C64::new(1.0, 0.0)];
+            let mut sites = Vec::new();
             for (s, x) in b.iter().enumerate() {
                 let sp = format!("{p}[{s}]");
                 let amps = as_arr(x, &sp)?;
@@ -603,10 +649,12 @@ fn parse_initial(v: &Value, dims: &[usize]) -> Result<DMatrix<C64>> {
                     return Err(Error::model(sp, format!("{} amplitudes given for site {s} of dimension {}", amps.len(), dims[s])));
                 }
                 let a: Vec<C64> = amps.iter().enumerate().map(|(i, z)| parse_complex(z, &format!("{sp}[{i}]"))).collect::<Result<_>>()?;
-                let a = normalized(a, &sp)?;
-                v = v.iter().flat_map(|x| a.iter().map(move |y| x * y)).collect();
+                sites.push(normalized(a, &sp)?);
             }
-            v
+            sites
+        }
+        "ket" | "dm" if !dense => {
+            return Err(Error::model(p, format!("a '{k}' initial state needs the dense state, which exceeds the memory budget for {} sites; method mpo starts from 'basis' or 'product'", dims.len())));
         }
         "ket" => {
             let b = as_arr(body, &p)?;
@@ -614,7 +662,8 @@ fn parse_initial(v: &Value, dims: &[usize]) -> Result<DMatrix<C64>> {
                 return Err(Error::model(p, format!("ket has {} amplitudes; dims give dimension {n}", b.len())));
             }
             let a: Vec<C64> = b.iter().enumerate().map(|(i, z)| parse_complex(z, &format!("{p}[{i}]"))).collect::<Result<_>>()?;
-            normalized(a, &p)?
+            let k = DVector::from_vec(normalized(a, &p)?);
+            return Ok((&k * k.adjoint(), None));
         }
         "dm" => {
             let m = parse_matrix(body, &p)?;
@@ -622,12 +671,19 @@ fn parse_initial(v: &Value, dims: &[usize]) -> Result<DMatrix<C64>> {
                 return Err(Error::model(p, format!("density matrix is {}×{}; dims give dimension {n}", m.nrows(), m.nrows())));
             }
             validate_density_matrix(&m, &p)?;
-            return Ok(m);
+            return Ok((m, None));
         }
         other => return Err(Error::model(p, format!("unknown initial-state form '{other}' (basis, product, ket, dm)"))),
     };
-    let k = DVector::from_vec(ket);
-    Ok(&k * k.adjoint())
+    if !dense {
+        return Ok((DMatrix::zeros(0, 0), Some(sites)));
+    }
+    let mut v = vec![C64::new(1.0, 0.0)];
+    for a in &sites {
+        v = v.iter().flat_map(|x| a.iter().map(move |y| x * y)).collect();
+    }
+    let k = DVector::from_vec(v);
+    Ok((&k * k.adjoint(), Some(sites)))
 }
 
 /// Checks Hermiticity (1e-10 relative), unit trace (1e-10) and positivity (smallest eigenvalue

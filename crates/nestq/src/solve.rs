@@ -51,6 +51,8 @@ pub struct RunStats {
     pub cp_min_eigenvalue: f64,
     /// Warnings (not completely positive, renormalisation on, physicality violations, …).
     pub warnings: Vec<String>,
+    /// Method `mpo` only: truncation and Trotter errors, bond dimension (see [`crate::mpo`]).
+    pub mpo: Option<crate::mpo::MpoStats>,
 }
 
 /// Result of [`mesolve`].
@@ -144,6 +146,9 @@ impl Observer for Recorder<'_, '_> {
 
 /// Solves the model's master equation (see [`mesolve_lindbladian`]).
 pub fn mesolve(model: &Model, progress: Option<Progress>) -> Result<SolveResult> {
+    if model.solver.method == Method::Mpo {
+        return crate::mpo::mesolve_mpo(model, progress);
+    }
     let l = model.lindbladian()?;
     let obs: Vec<(String, Csr)> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
     mesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
@@ -191,6 +196,9 @@ pub fn mesolve_lindbladian(
     let cp = l.cp_report();
     warnings.extend(cp.warnings.iter().cloned());
     let (method, reason) = choose_method(l, solver);
+    if method == Method::Mpo {
+        return Err(Error::model("$.solver.method", "method mpo works from the model file (use mesolve with the Model), not from a dense generator"));
+    }
     let mut rhs = l.compile();
     let herm = rhs.is_hermiticity_preserving();
     if solver.renormalize {
@@ -271,6 +279,7 @@ pub fn mesolve_lindbladian(
             let mut sup = SuperOp::new(l, solver.memory_budget)?;
             integrate::trbdf2::propagate(&mut sup, &y0, times, tol, &mut rec, proj)?
         }
+        Method::Mpo => unreachable!("handled above"),
     };
     let mut istats = istats;
     if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov) {
@@ -308,6 +317,7 @@ pub fn mesolve_lindbladian(
             wall_s: crate::clock::now_s() - start,
             cp_min_eigenvalue: cp.min_eigenvalue,
             warnings,
+            mpo: None,
         },
     })
 }
@@ -357,7 +367,7 @@ impl SolveResult {
         let n = self.final_state.nrows();
         let fs: Vec<Value> = (0..n).map(|i| Value::Array((0..n).map(|j| complex_json(self.final_state[(i, j)])).collect())).collect();
         let st = &self.stats;
-        json!({
+        let mut out = json!({
             "times": self.times,
             "expect": expect,
             "measures": meas,
@@ -379,7 +389,22 @@ impl SolveResult {
                 "cp_min_eigenvalue": st.cp_min_eigenvalue,
                 "warnings": st.warnings,
             }
-        })
+        });
+        if let Some(m) = &st.mpo {
+            let o = out["stats"].as_object_mut().expect("stats object");
+            o.insert("truncation_error".into(), json!(m.truncation_error));
+            o.insert("max_bond".into(), json!(m.max_bond));
+            o.insert("trotter_error".into(), json!(m.trotter_error));
+            o.insert("mpo".into(), json!({
+                "dt": m.dt,
+                "order": m.order,
+                "steps": m.steps,
+                "renormalized": m.renormalized,
+                "max_renormalization": m.max_renormalization,
+                "final_state_omitted": m.final_state_omitted,
+            }));
+        }
+        out
     }
 }
 
@@ -387,6 +412,15 @@ impl SolveResult {
 /// the complete-positivity report (smallest eigenvalue of the normalised Kossakowski matrix) and
 /// the method `auto` would pick. Printed by `nestq check`; the same object in WASM.
 pub fn check_report(model: &Model) -> Result<Value> {
+    if !model.dense {
+        return Ok(json!({
+            "dims": model.dims,
+            "sites": model.dims.len(),
+            "method": "mpo",
+            "method_reason": "too large for dense objects: TEBD on the vectorised MPO",
+            "warnings": [],
+        }));
+    }
     let l = model.lindbladian()?;
     let cp = l.cp_report();
     let (m, reason) = choose_method(&l, &model.solver);
