@@ -73,6 +73,27 @@ def group_json(N, seed):
     }
 
 
+def explicit_json(N, seed, RI_mV, pre, post):
+    """The identical network in nestq's network-file form: Brian2's own draws, RI (mV) as
+    per-member i_ext = RI / r_m (nA, r_m = 10 MOhm) and the synapses as explicit (i, j) pairs.
+    Autapses (i == j, which Brian2's connect(p) allows) are left out: nestq refuses
+    self-connections, and with delay 0 an autapse kick lands in the spiking step, when the
+    neuron is refractory, so it never acts. Spike counts must then equal Brian2's."""
+    import numpy as np
+    pre, post = np.asarray(pre), np.asarray(post)
+    keep = pre != post
+    return {
+        "version": 1, "name": f"brian2_lif_bench_{N}_explicit", "dt": 0.1, "duration": 1000.0,
+        "description": f"Brian2's exact draws (seed {seed}); {int((~keep).sum())} autapses dropped",
+        "groups": [{"id": "h", "n": N, "tau_m": 20.0, "v_rest": -65.0, "v_reset": -65.0,
+                    "v_th": -50.0, "r_m": 10.0, "t_ref": 2.0, "v0": -65.0,
+                    "i_ext": [float(x) / 10.0 for x in RI_mV]}],
+        "synapses": [{"pre": "h", "post": "h", "i": pre[keep].tolist(), "j": post[keep].tolist(),
+                      "weight": 0.5, "delay": 0.0}],
+        "record": {"v": [], "spikes": True, "bridge_expect": False, "every": 1000},
+    }
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("N", nargs="?", type=int, default=1000, help="neurons (default 1000)")
@@ -80,6 +101,9 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=3, help="brian2 seed() (reference: 3)")
     ap.add_argument("--json", metavar="PATH", help="write the nestq group network file")
     ap.add_argument("--explicit", metavar="PATH", help="write Brian2's exact RI and synapses")
+    ap.add_argument("--nestq-explicit", metavar="PATH",
+                    help="write a nestq network file of the identical network (Brian2's RI as "
+                         "per-member i_ext, its synapses as explicit pairs minus autapses)")
     ap.add_argument("--repeat", type=int, default=1, help="run K times (fresh network each)")
     ap.add_argument("--summary", metavar="PATH", help="write the figures as JSON")
     ap.add_argument("--no-run", action="store_true", help="build/dump only")
@@ -115,6 +139,10 @@ def main(argv=None):
         M = b2.SpikeMonitor(G)
         net = b2.Network(G, S, M)
         t_build = time.perf_counter() - t_build
+        if args.nestq_explicit and rep == 0:
+            with open(args.nestq_explicit, "w") as f:
+                json.dump(explicit_json(args.N, args.seed, np.asarray(G.RI / mV), S.i[:], S.j[:]), f,
+                          separators=(",", ":"))
         if args.explicit and rep == 0:
             with open(args.explicit, "w") as f:
                 json.dump({"N": args.N, "seed": args.seed, "RI_mV": (G.RI / mV).tolist(),

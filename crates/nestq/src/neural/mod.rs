@@ -241,7 +241,7 @@ fn bridge_warnings(net: &Network) -> Result<Vec<String>> {
 #[cfg(feature = "parallel")]
 fn for_each_bridge(bridges: &mut [BridgeState], f: impl Fn(&mut BridgeState) -> Result<()> + Sync + Send) -> Result<()> {
     use rayon::prelude::*;
-    if bridges.len() >= PARALLEL_MIN_BRIDGES {
+    if bridges.len() >= PARALLEL_MIN_BRIDGES && rayon::current_num_threads() > 1 {
         bridges.par_iter_mut().try_for_each(f)
     } else {
         bridges.iter_mut().try_for_each(f)
@@ -256,7 +256,44 @@ fn for_each_bridge(bridges: &mut [BridgeState], f: impl Fn(&mut BridgeState) -> 
 impl Network {
     /// Runs the network for `steps` steps (see the module docs for the step order) and returns
     /// the recorded series.
-    pub fn run(&self, mut progress: Option<Progress>) -> Result<NetworkResult> {
+    ///
+    /// With the `parallel` feature, more than one rayon thread and at least
+    /// [`PARALLEL_MIN_BRIDGES`] bridges, the run itself executes on a rayon worker (progress
+    /// reports are relayed to the calling thread through a channel), so that the per-step
+    /// parallel bridge phase forks among awake workers instead of waking the pool from outside
+    /// 10⁴ times a second. Results do not depend on the thread count.
+    pub fn run(&self, progress: Option<Progress>) -> Result<NetworkResult> {
+        #[cfg(all(feature = "parallel", not(target_arch = "wasm32")))]
+        if self.bridges.len() >= PARALLEL_MIN_BRIDGES && rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() {
+            return match progress {
+                None => rayon::scope(|_| self.run_here(None)),
+                Some(p) => {
+                    use std::sync::atomic::{AtomicBool, Ordering};
+                    let abort = AtomicBool::new(false);
+                    let (tx, rx) = std::sync::mpsc::channel::<f64>();
+                    std::thread::scope(|s| {
+                        let abort = &abort;
+                        let job = s.spawn(move || {
+                            rayon::scope(|_| {
+                                let mut relay = |x: f64| tx.send(x).is_ok() && !abort.load(Ordering::Relaxed);
+                                self.run_here(Some(&mut relay))
+                            })
+                        });
+                        for x in rx {
+                            if !p(x) {
+                                abort.store(true, Ordering::Relaxed);
+                            }
+                        }
+                        job.join().unwrap_or_else(|_| Err(Error::numerical("internal: the network run panicked")))
+                    })
+                }
+            };
+        }
+        self.run_here(progress)
+    }
+
+    /// The run on the current thread.
+    fn run_here(&self, mut progress: Option<Progress>) -> Result<NetworkResult> {
         let start = crate::clock::now_s();
         let n = self.ids.len();
         let dt = self.dt;

@@ -1,0 +1,31 @@
+// WebAssembly side of the neural benchmarks (bench/neural.sh): runs a network file through the
+// npm package's runNetwork and prints one JSON line
+//   {"bench": "network", "name", "impl": "wasm-st" | "wasm-mt", "threads", "wall_s", "engine_wall_s", "spikes", "steps"}
+// wall_s includes parsing the file and building the network; engine_wall_s is the run's own
+// stats.wall_s (performance.now inside the engine).
+//   node bench/neural_bench.mjs bench/networks/lif1000_bridges500.json --threads 2
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { threads: { type: 'string', default: '1' }, reps: { type: 'string', default: '1' } } });
+const [file] = positionals;
+if (!file) {
+  console.error('usage: node bench/neural_bench.mjs NET.json [--threads 1|2] [--reps K]');
+  process.exit(2);
+}
+const threads = Number(values.threads);
+const nq = await import('../pkg/dist/index.js');
+await nq.init({ threads: threads === 1 ? false : threads });
+const text = await readFile(file, 'utf8');
+let best = null;
+for (let r = 0; r < Number(values.reps); r++) {
+  const t0 = performance.now();
+  const res = nq.runNetwork(text);
+  const wall = (performance.now() - t0) / 1000;
+  const s = res.stats;
+  if (!best || wall < best.wall_s) {
+    best = { bench: 'network', name: JSON.parse(text).name ?? file, impl: threads === 1 ? 'wasm-st' : 'wasm-mt', threads: nq.runtimeInfo().threads ?? threads, wall_s: wall, engine_wall_s: s.wall_s, spikes: s.spikes, steps: s.steps, bridge_method: s.bridge_method };
+  }
+}
+console.log(JSON.stringify(best));
