@@ -393,3 +393,61 @@ describe('nestq network: npm result files equal the native ones', () => {
     expect(npm.stderr.trim()).toBe(native.stderr.trim());
   });
 });
+
+describe('nestq grad: npm equals native, both equal PyTorch autograd', () => {
+  const CASES = ['qubit_drive', 'nest_bridge', 'chain4'];
+  CASES.forEach((name, i) => {
+    it(name, { timeout: TIMEOUT }, () => {
+      const spec = `test/fixtures/grad/${name}.json`;
+      const obj = `test/fixtures/grad/${name}.objective.json`;
+      ok(nativeCli('grad', spec, '--objective-file', obj, '--out', tmp(`${name}.grad.native.json`), '--quiet'), `native grad ${name}`);
+      const npm = ok(npmCli('grad', spec, '--objective-file', obj, '--out', tmp(`${name}.grad.npm.json`), ...(i === 0 ? [] : ['--threads', '1'])), `npm grad ${name}`);
+      const res = readJSON<{ value: number; gradient: Record<string, number> }>(tmp(`${name}.grad.npm.json`));
+      expect(jsonDiffs(res, readJSON(tmp(`${name}.grad.native.json`)), ['$.stats.forward_s', '$.stats.backward_s'])).toEqual([]);
+      expect(npm.stderr).toMatch(/^nestq: value .* parameters, .* RK4 steps/);
+      // the committed PyTorch fixture (scripts/torch_grad_reference.py): same RK4 grid
+      const torch = readJSON<{ value: number; gradient: Record<string, number> }>(join(ROOT, `test/fixtures/grad/${name}.torch.json`));
+      expect(Math.abs(res.value - torch.value)).toBeLessThan(1e-9);
+      const scale = Math.max(...Object.values(torch.gradient).map(Math.abs));
+      for (const [k, g] of Object.entries(torch.gradient)) expect(Math.abs(res.gradient[k]! - g) / Math.max(Math.abs(g), 1e-3 * scale), k).toBeLessThan(1e-6);
+    });
+  });
+
+  it('an unknown objective name: exit 2 naming --objective, like native', { timeout: TIMEOUT }, () => {
+    const spec = 'test/fixtures/grad/qubit_drive.json';
+    const npm = npmCli('grad', spec, '--objective', 'nope', '--out', tmp('x.json'));
+    const native = nativeCli('grad', spec, '--objective', 'nope', '--out', tmp('x.json'));
+    expect(native.status).toBe(2);
+    expect(npm.status).toBe(2);
+    expect(npm.stderr).toMatch(/^nestq: error: --objective/);
+    expect(native.stderr).toMatch(/--objective/);
+  });
+});
+
+describe('nestq run with the MPO solver: npm equals native', () => {
+  it('a 10-qubit dissipative chain (TEBD, chi 16)', { timeout: TIMEOUT }, () => {
+    const n = 10;
+    const h: { coef: number; ops: string }[] = [];
+    for (let i = 0; i < n; i++) h.push({ coef: 0.5 + 0.1 * i, ops: `Z${i}` });
+    for (let i = 0; i < n - 1; i++) h.push({ coef: 0.3, ops: `X${i} X${i + 1}` });
+    const spec = {
+      dims: Array(n).fill(2),
+      hamiltonian: h,
+      jumps: [...Array(n).keys()].map((i) => ({ rate: 0.05, ops: `SM${i}` })),
+      initial: { product: [...Array(n).keys()].map((i) => (i % 2 ? [1, 0] : [1, 1])) },
+      times: { start: 0, stop: 1, count: 5 },
+      observables: { Z0: 'Z0', X4X5: 'X4 X5' },
+      measures: ['purity', 'concurrence:4,5'],
+      solver: { method: 'mpo', chi_max: 16, cutoff: 1e-12, dt: 0.05 },
+    };
+    const file = tmp('mpo10.json');
+    writeFileSync(file, JSON.stringify(spec));
+    ok(nativeCli('run', file, '--out', tmp('mpo10.native.json'), '--quiet'), 'native mpo');
+    ok(npmCli('run', file, '--out', tmp('mpo10.npm.json'), '--quiet'), 'npm mpo');
+    const res = readJSON<{ stats: { max_bond: number; truncation_error: number } }>(tmp('mpo10.npm.json'));
+    expect(jsonDiffs(res, readJSON(tmp('mpo10.native.json')), ['$.stats.wall_s', '$.stats.trotter_error'])).toEqual([]);
+    expect(res.stats.max_bond).toBeGreaterThan(1);
+    expect(res.stats.max_bond).toBeLessThanOrEqual(16);
+    expect(res.stats.truncation_error).toBeGreaterThanOrEqual(0);
+  });
+});

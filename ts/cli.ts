@@ -18,7 +18,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { init, mesolve, runNetwork, steadystate, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec } from './index.js';
+import { init, grad, mesolve, runNetwork, steadystate, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec } from './index.js';
 import { resultToCSV } from './csv.js';
 
 /** Error codes that mean "the input is invalid" (exit status 2, as the native binary). */
@@ -57,6 +57,14 @@ async function writeText(path: string, text: string): Promise<void> {
 }
 
 /** `--threads N`: an integer ≥ 1 (as the native binary). */
+function parsePositive(name: string): (value: string) => number {
+  return (value: string) => {
+    const x = Number(value);
+    if (!Number.isFinite(x) || x <= 0) throw new InvalidArgumentError(`${name} must be a positive number.`);
+    return x;
+  };
+}
+
 function parseThreads(value: string): number {
   if (!/^\s*\d+\s*$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('must be an integer ≥ 1.');
   return Number(value);
@@ -164,6 +172,36 @@ async function network(specPath: string, opts: { out: string; plot?: string; qui
   }
 }
 
+async function gradCmd(
+  specPath: string,
+  opts: { out: string; objective?: string; objectiveFile?: string; dt?: number; checkpoints?: number; quiet?: boolean; threads?: number },
+): Promise<void> {
+  if ((opts.objective === undefined) === (opts.objectiveFile === undefined)) {
+    throw new CliError('give exactly one of --objective NAME and --objective-file OBJ.json', 2);
+  }
+  const text = await readText(specPath);
+  const objective = opts.objectiveFile !== undefined ? (JSON.parse(await readText(opts.objectiveFile)) as Parameters<typeof grad>[1]) : opts.objective!;
+  const threads = opts.threads ?? 'auto';
+  await init({ threads, quiet: opts.quiet || threads === 'auto' });
+  let res;
+  try {
+    res = grad(text, objective, { dt: opts.dt, checkpoints: opts.checkpoints });
+  } catch (e) {
+    // name the command-line source of a bad objective, as the native binary does
+    if (e instanceof NestqError && e.path !== undefined) {
+      const reason = e.message.startsWith(`${e.path}: `) ? e.message.slice(e.path.length + 2) : e.message;
+      if (opts.objective !== undefined && e.path === '$.terms[0].observable') throw new NestqError(e.code, reason, '--objective');
+      if (opts.objectiveFile !== undefined && /^\$\.(terms|parameters)/.test(e.path)) throw new NestqError(e.code, reason, `${opts.objectiveFile}:${e.path}`);
+    }
+    throw e;
+  }
+  await writeText(opts.out, JSON.stringify(res));
+  if (!opts.quiet) {
+    const s = res.stats as Record<string, number>;
+    console.error(`nestq: value ${res.value.toFixed(10)}, ${Object.keys(res.gradient).length} parameters, ${s.steps} RK4 steps (dt ${s.dt}), ${s.checkpoints} checkpoints, ${Number(s.forward_s).toFixed(3)} s forward + ${Number(s.backward_s).toFixed(3)} s adjoint -> ${opts.out}`);
+  }
+}
+
 async function steady(specPath: string, opts: { out: string }): Promise<void> {
   const text = await readText(specPath);
   await init({ threads: 'auto', quiet: true });
@@ -213,6 +251,17 @@ function program(): Command {
     .option('--quiet', 'no progress bar and no summary line')
     .option('--threads <n>', 'worker threads for the parallel bridge phase (default: all cores)', parseThreads)
     .action(network);
+  p.command('grad')
+    .description('Value and adjoint gradient of an objective with respect to the model\'s parameters (docs/gradients.md).')
+    .argument('<spec>', 'model file')
+    .requiredOption('--out <file>', 'result file: {"value", "terms", "gradient": {param: dJ/dparam}, "stats"}')
+    .option('--objective <name>', 'objective: this observable at the final time')
+    .option('--objective-file <file>', 'objective file (JSON, docs/gradients.md)')
+    .option('--dt <dt>', 'RK4 step (default: solver.dt, else from the generator)', parsePositive('--dt'))
+    .option('--checkpoints <k>', 'stored checkpoints (default: √steps)', parseThreads)
+    .option('--quiet', 'no summary line')
+    .option('--threads <n>', 'worker threads (default: all cores)', parseThreads)
+    .action(gradCmd);
   p.command('steadystate')
     .description('Compute the steady state of a time-independent model.')
     .argument('<spec>', 'model file')

@@ -30,6 +30,7 @@ export {
   type BatchEntry,
 } from './solve.js';
 export { mesolveAsync, type MesolveAsyncOptions } from './async.js';
-export { runNetwork, type NetworkSpec, type NetworkResult, type BridgeRecord, type RunNetworkOptions, type LifSpec } from './network.js';
+export { runNetwork, type NetworkSpec, type NetworkResult, type BridgeRecord, type RunNetworkOptions, type LifSpec, type GroupSpec, type PerMember, type Distribution } from './network.js';
+export { grad, type Objective, type ObjectiveTerm, type GradOptions, type GradResult } from './grad.js';
 export { NESTBridge, nestBridgeModel, type NESTBridgeOptions } from './bridge.js';
 export type * from './spec.js';

@@ -418,6 +418,21 @@ impl RawModel {
         nestq::solve::check_report(&self.model).map(|v| v.to_string()).map_err(js_error)
     }
 
+    /// Adjoint gradient (`nestq::mesolve_grad`): `objective` is the objective's JSON text (an
+    /// observable name as a JSON string, or `{"terms": [...], "parameters": [...]}`,
+    /// docs/gradients.md); `dt`, `checkpoints` as in `GradOptions` (NaN / 0 = default);
+    /// `names[i] = values[i]` override parameters. Returns the result file as JSON text
+    /// (`{"value", "terms", "gradient", "stats"}`, the native `nestq grad` output).
+    pub fn grad(&self, objective: &str, dt: f64, checkpoints: u32, names: Vec<String>, values: &[f64]) -> JsResult<String> {
+        let obj = nestq::Objective::from_json_str(objective).map_err(js_error)?;
+        let opts = nestq::GradOptions {
+            dt: if dt.is_nan() { None } else { Some(dt) },
+            checkpoints: if checkpoints == 0 { None } else { Some(checkpoints as usize) },
+            overrides: overrides(&names, values)?,
+        };
+        in_pool(|| nestq::mesolve_grad(&self.model, &obj, &opts)).map(|r| r.to_json().to_string()).map_err(js_error)
+    }
+
     /// Integrates the model. `progress(fraction)` is called after output times and steps;
     /// returning `false` (or throwing) aborts with code `aborted`.
     pub fn mesolve(&self, progress: Option<js_sys::Function>) -> JsResult<RawResult> {

@@ -190,45 +190,23 @@ pub fn concurrence(rho: &DMatrix<C64>, dims: &[usize], a: usize, b: usize) -> Re
 /// (W. K. Wootters, PRL 80, 2245 (1998)).
 ///
 /// For a positive semidefinite ρ the eigenvalues are those of the Hermitian `√ρ ρ̃ √ρ` (similar
-/// to ρρ̃), computed with two fixed-size Hermitian eigensolvers and no allocation. A ρ with an
+/// to ρρ̃), computed with two Hermitian eigen-decompositions (faer; see `eigh`). A ρ with an
 /// eigenvalue below −16·4·ε·‖ρ‖ (not a state, e.g. under the `paper` coupling) goes through the
 /// general eigenvalues of ρρ̃ with |λ|, as QuTiP does.
 pub fn concurrence_4x4(rho: &[C64; 16]) -> Result<f64> {
-    use nalgebra::{SMatrix, Matrix4};
-    type M8 = SMatrix<f64, 8, 8>;
-    // real symmetric embedding [[Re A, −Im A], [Im A, Re A]] of a Hermitian 4×4 A: an algebra
-    // homomorphism, so its eigenvalues are A's (each twice) and f(embed(A)) = embed(f(A)).
-    // (nalgebra's real symmetric solver is reliable; its complex one is not, see `eigh`.)
-    let embed = |a: &Matrix4<C64>| -> M8 {
-        M8::from_fn(|i, j| {
-            let z = a[(i % 4, j % 4)];
-            match (i < 4, j < 4) {
-                (true, true) | (false, false) => z.re,
-                (true, false) => -z.im,
-                (false, true) => z.im,
-            }
-        })
-    };
-    let r = Matrix4::from_column_slice(rho);
-    let h = (r + r.adjoint()) * C64::new(0.5, 0.0);
+    let r = DMatrix::from_column_slice(4, 4, rho);
     // ρ̃_ij = s_i s_j conj(ρ_(3−i)(3−j)), s = (−1, 1, 1, −1): the entries of (Y⊗Y) ρ* (Y⊗Y)
     let sgn = [-1.0, 1.0, 1.0, -1.0];
-    let rt = Matrix4::from_fn(|i, j| h[(3 - i, 3 - j)].conj() * (sgn[i] * sgn[j]));
-    let e = embed(&h).symmetric_eigen();
-    let scale = e.eigenvalues.iter().fold(0.0f64, |m, l| m.max(l.abs()));
-    let tol = 16.0 * 8.0 * f64::EPSILON * scale;
-    let mut l: Vec<f64> = if e.eigenvalues.iter().all(|&x| x >= -tol) {
-        let roots = sqrt_spectrum(e.eigenvalues.as_slice());
-        let sq8 = e.eigenvectors * M8::from_diagonal(&nalgebra::SVector::<f64, 8>::from_iterator(roots)) * e.eigenvectors.transpose();
-        let sq = Matrix4::from_fn(|i, j| C64::new(sq8[(i, j)], sq8[(i + 4, j)]));
-        let s = sq * rt * sq;
-        let s = (s + s.adjoint()) * C64::new(0.5, 0.0);
-        let mut mu: Vec<f64> = embed(&s).symmetric_eigenvalues().iter().copied().collect();
-        mu.sort_by(|x, y| y.total_cmp(x));
-        // each eigenvalue appears twice in the embedding
-        sqrt_spectrum(&[mu[0], mu[2], mu[4], mu[6]])
+    let rt = DMatrix::from_fn(4, 4, |i, j| r[(3 - i, 3 - j)].conj() * (sgn[i] * sgn[j]));
+    let (ev, u) = eigh(&r)?;
+    let scale = ev.iter().fold(0.0f64, |m, l| m.max(l.abs()));
+    let tol = 16.0 * 4.0 * f64::EPSILON * scale;
+    let mut l: Vec<f64> = if ev.iter().all(|&x| x >= -tol) {
+        let sq = from_eigh(&sqrt_spectrum(&ev), &u);
+        let s = &sq * rt * &sq;
+        sqrt_spectrum(&hermitian_eigenvalues(&s))
     } else {
-        let m = DMatrix::from_column_slice(4, 4, (r * rt).as_slice());
+        let m = &r * rt;
         let ev = to_faer(&m).eigenvalues().map_err(|e| Error::numerical(format!("concurrence: eigenvalue iteration did not converge ({e:?})")))?;
         // |λ| as QuTiP does (ρρ̃ of a non-physical state can have negative eigenvalues)
         let re: Vec<f64> = ev.iter().map(|z| z.re.abs()).collect();
@@ -285,6 +263,12 @@ mod tests {
         let closed = 2.0 * (rho[(0, 3)].norm() - (rho[(1, 1)].re * rho[(2, 2)].re).sqrt()).max(0.0);
         assert!((c - closed).abs() < 1e-12, "{c} vs {closed}");
         assert!((super::fidelity(&rho, &rho) - 1.0).abs() < 1e-12);
+        // a mixed X state (the `mixed_initial` fixture's ρ(0)): C = 2(|ρ03| − √(ρ11ρ22)) = 0.55
+        let a = 0.24748737341529164;
+        let (z, r) = (C64::new(0.0, 0.0), |x: f64| C64::new(x, 0.0));
+        let m = DMatrix::from_row_slice(4, 4, &[r(0.425), z, z, C64::new(a, -a), z, r(0.075), z, z, z, z, r(0.075), z, C64::new(a, a), z, z, r(0.425)]);
+        let c = super::concurrence(&m, &[2, 2], 0, 1).unwrap();
+        assert!((c - 0.55).abs() < 1e-12, "{c}");
     }
 
     use super::*;
