@@ -57,9 +57,21 @@ export class Model extends Owned<RawModel> {
 export function withModel<T>(model: Model | ModelSpec | string, f: (m: Model) => T): T {
   if (model instanceof Model) return f(model);
   const m = new Model(model);
+  let ok = false;
   try {
-    return f(m);
+    const r = f(m);
+    ok = true;
+    return r;
   } finally {
-    m.free();
+    if (ok) m.free();
+    else {
+      // after a failed call (possibly a trap that left the object borrowed, or a re-initialised
+      // module) freeing may throw: the original error is the one to report
+      try {
+        m.free();
+      } catch {
+        /* ignored: see above */
+      }
+    }
   }
 }

@@ -69,7 +69,7 @@ use crate::sparse::Csr;
 use crate::C64;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::time::Instant;
+
 
 const ZERO: C64 = C64 { re: 0.0, im: 0.0 };
 
@@ -870,7 +870,7 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     let nckpt = nsteps.div_ceil(seg).max(1);
 
     // ---- forward sweep: checkpoints and objective values
-    let t0 = Instant::now();
+    let t0 = crate::clock::now_s();
     let mut f = s.l.compile();
     let hermitian = f.is_hermiticity_preserving();
     // as in `mesolve`: exact symmetrisation after every step instead of a per-evaluation
@@ -909,7 +909,7 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
         ckpts.push(y.clone());
     }
     let value: f64 = term_values.iter().zip(&s.terms).map(|(v, (_, _, w))| v * w).sum();
-    let forward_s = t0.elapsed().as_secs_f64();
+    let forward_s = crate::clock::now_s() - t0;
 
     // ---- sources: ∂J/∂ρ at each term's state index
     let source = |o: &Csr, w: f64, lam: &mut [C64]| {
@@ -924,7 +924,7 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     };
 
     // ---- reverse sweep
-    let t1 = Instant::now();
+    let t1 = crate::clock::now_s();
     let mut fa = s.l.compile_adjoint();
     fa.set_input_projection(!hermitian);
     let mut grad = vec![0.0; s.names.len()];
@@ -1003,7 +1003,7 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
         }
         check_finite(&lam, s.steps[s0].0)?;
     }
-    let backward_s = t1.elapsed().as_secs_f64();
+    let backward_s = crate::clock::now_s() - t1;
     let stats = GradStats {
         steps: nsteps,
         dt: s.dt,
