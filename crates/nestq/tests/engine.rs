@@ -5,20 +5,9 @@ use nalgebra::DMatrix;
 use nestq::integrate::{self, Collect, Tolerances};
 use nestq::{mesolve, steadystate, Coef, Csr, ErrorCode, Lindbladian, Method, Model, Modulation, C64};
 
-fn c(re: f64, im: f64) -> C64 {
-    C64::new(re, im)
-}
+mod common;
+use common::{c, Lcg};
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-    }
-    fn mat(&mut self, n: usize) -> DMatrix<C64> {
-        DMatrix::from_fn(n, n, |_, _| c(self.next(), self.next()))
-    }
-}
 
 fn random_generator(hermitian_preserving: bool, seed: u64) -> Lindbladian {
     let dims = vec![2, 3];

@@ -11,9 +11,8 @@ use nestq::measures;
 use nestq::mpo::{Mpo, Trunc};
 use nestq::{mesolve, Model, C64};
 
-fn c(re: f64, im: f64) -> C64 {
-    C64::new(re, im)
-}
+mod common;
+use common::{c, Lcg};
 
 /// A dissipative chain of `n` qubits: fields h_i Z_i (site-dependent), J X_i X_{i+1}, decay
 /// SM_i and dephasing Z_i; `extra_h`/`extra_cross` add JSON entries.
@@ -70,16 +69,6 @@ fn max_dev(a: &nestq::SolveResult, b: &nestq::SolveResult) -> f64 {
     d
 }
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64 / (1u64 << 53) as f64) - 0.5
-    }
-    fn mat(&mut self, n: usize) -> DMatrix<C64> {
-        DMatrix::from_fn(n, n, |_, _| c(self.next(), self.next()))
-    }
-}
 
 fn random_rho(dims: &[usize], seed: u64) -> DMatrix<C64> {
     let n: usize = dims.iter().product();
