@@ -222,6 +222,17 @@ impl SiteTensor {
     fn at(&self, l: usize, q: usize, r: usize) -> C64 {
         self.data[l + self.chi_l * (q + self.p * r)]
     }
+    /// `Σ_lr left[l] A[l, q, r] right[r]`: the tensor at physical index q between a left and a
+    /// right environment vector.
+    fn close(&self, left: &[C64], q: usize, right: &[C64]) -> C64 {
+        let mut acc = ZERO;
+        for (r, &w) in right.iter().enumerate().take(self.chi_r) {
+            let base = self.chi_l * (q + self.p * r);
+            let a: C64 = left.iter().zip(&self.data[base..base + self.chi_l]).map(|(x, y)| x * y).sum();
+            acc += a * w;
+        }
+        acc
+    }
     /// View as the `(chi_l·p) × chi_r` matrix (rows `l + chi_l·q`).
     fn as_left(&self) -> MatRef<'_, C64> {
         MatRef::from_column_major_slice(&self.data, self.chi_l * self.p, self.chi_r)
@@ -650,16 +661,7 @@ impl Mpo {
         let d = self.dims[i];
         let mut m = DMatrix::zeros(d, d);
         for q in 0..t.p {
-            let mut acc = ZERO;
-            for r in 0..t.chi_r {
-                let base = t.chi_l * (q + t.p * r);
-                let mut a = ZERO;
-                for l in 0..t.chi_l {
-                    a += left[l] * t.data[base + l];
-                }
-                acc += a * right[r];
-            }
-            m[(q % d, q / d)] = acc;
+            m[(q % d, q / d)] = t.close(&left, q, right);
         }
         Ok(m)
     }
@@ -707,16 +709,7 @@ impl Mpo {
         let mut v = vec![ZERO; pi * pj]; // v[qi + pi·qj]
         for (qi, m) in ms.iter().enumerate() {
             for qj in 0..pj {
-                let mut acc = ZERO;
-                for r in 0..tj.chi_r {
-                    let base = tj.chi_l * (qj + tj.p * r);
-                    let mut x = ZERO;
-                    for l in 0..tj.chi_l {
-                        x += m[l] * tj.data[base + l];
-                    }
-                    acc += x * right[r];
-                }
-                v[qi + pi * qj] = acc;
+                v[qi + pi * qj] = tj.close(m, qj, right);
             }
         }
         // ρ_ab[(x_a d_b + x_b), (y_a d_b + y_b)]
