@@ -10,23 +10,14 @@
  * new ones and checks that the earlier ones are unchanged. The last run is the full network file,
  * unchanged, and its result is what the page reports.
  */
-import { init, runNetwork, type NetworkSpec } from 'nestq';
+import { runNetwork, type NetworkSpec } from 'nestq';
+import { startEngine } from './worker-init';
 import type { FromNetworkWorker, ToNetworkWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromNetworkWorker) => self.postMessage(m);
 
-const t0 = performance.now();
-const ready = init({ threads: 2 }).then(
-  (runtime) => {
-    post({ type: 'ready', runtime, initMs: performance.now() - t0 });
-    return true;
-  },
-  (e: unknown) => {
-    post({ type: 'error', id: null, message: `init failed: ${String(e instanceof Error ? e.message : e)}` });
-    return false;
-  },
-);
+const ready = startEngine(post);
 
 let current = 0;
 

@@ -20,11 +20,13 @@ export interface DemoResult {
   solveMs: number;
 }
 
+/** What every demo worker posts while it starts the engine (see `startEngine`). */
+export type InitMessage = { type: 'ready'; runtime: RuntimeInfo; initMs: number } | { type: 'error'; id: number | null; message: string };
+
 export type FromWorker =
-  | { type: 'ready'; runtime: RuntimeInfo; initMs: number }
+  | InitMessage
   | { type: 'progress'; id: number; fraction: number }
-  | { type: 'result'; result: DemoResult }
-  | { type: 'error'; id: number | null; message: string };
+  | { type: 'result'; result: DemoResult };
 
 // ---------------------------------------------------------------- the MNIST view's network worker
 
@@ -32,7 +34,7 @@ export type FromWorker =
 export type ToNetworkWorker = { type: 'run'; id: number; spec: import('nestq').NetworkSpec & { record: NonNullable<import('nestq').NetworkSpec['record']> }; chunkMs: number };
 
 export type FromNetworkWorker =
-  | { type: 'ready'; runtime: RuntimeInfo; initMs: number }
+  | InitMessage
   /** The spikes in [previous t, t) ms (time order). */
   | { type: 'spikes'; id: number; t: number; spikes: { neuron: string; t: number }[] }
   | {
@@ -52,5 +54,4 @@ export type FromNetworkWorker =
       fullRunMs: number;
       /** Every prefix run's spikes were the first spikes of the next run. */
       prefixOk: boolean;
-    }
-  | { type: 'error'; id: number | null; message: string };
+    };

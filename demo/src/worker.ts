@@ -4,24 +4,15 @@
  * may load its threaded build (the pool threads block on Atomics.wait, which the main thread may
  * not), so `init({threads: 2})` starts a rayon pool of two more workers here.
  */
-import { init, mesolve } from 'nestq';
+import { mesolve } from 'nestq';
+import { startEngine } from './worker-init';
 import { demoModel } from './model';
 import type { FromWorker, ToWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
 
-const t0 = performance.now();
-const ready = init({ threads: 2 }).then(
-  (runtime) => {
-    post({ type: 'ready', runtime, initMs: performance.now() - t0 });
-    return true;
-  },
-  (e: unknown) => {
-    post({ type: 'error', id: null, message: `init failed: ${String(e instanceof Error ? e.message : e)}` });
-    return false;
-  },
-);
+const ready = startEngine(post);
 
 self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   const msg = ev.data;

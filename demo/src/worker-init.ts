@@ -1,0 +1,22 @@
+/// <reference lib="webworker" />
+/**
+ * Start-up shared by the demo's workers: loads nestq's threaded build (a rayon pool of two more
+ * workers; possible inside a Worker of a cross-origin isolated page) and announces the result.
+ */
+import { init } from 'nestq';
+import type { InitMessage } from './protocol';
+
+/** Starts the engine; posts `ready` with the start-up time, or the init error. Resolves to whether it started. */
+export function startEngine(post: (m: InitMessage) => void): Promise<boolean> {
+  const t0 = performance.now();
+  return init({ threads: 2 }).then(
+    (runtime) => {
+      post({ type: 'ready', runtime, initMs: performance.now() - t0 });
+      return true;
+    },
+    (e: unknown) => {
+      post({ type: 'error', id: null, message: `init failed: ${String(e instanceof Error ? e.message : e)}` });
+      return false;
+    },
+  );
+}
