@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildNetwork, type Digit } from '../examples/mnist/network.mjs';
 import { init, mesolve, nestBridgeModel, runNetwork, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
 import type { ResultJSON } from '../pkg/dist/spec.js';
+import type { MnistState } from '../demo/src/mnist.js';
 import { compareWithQutip, fixtureNames, fixtureTolerance, fromResultJSON, loadFixture } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -40,27 +41,7 @@ interface PageState {
   runtime?: { threaded: boolean; threads: number; simd: boolean; platform: string; fallbackReason?: string };
   result?: PageResult;
   error?: string;
-  mnist?: {
-    ready: boolean;
-    running: boolean;
-    runs: number;
-    digit?: { label: number; index: number };
-    liveSpikes: number;
-    liveT: number;
-    result?: {
-      spikes: { neuron: string; t: number }[];
-      spikeCount: number;
-      inputSpikes: number;
-      hiddenSpikes: number;
-      stats: Record<string, unknown>;
-      chunks: number;
-      computeMs: number;
-      fullRunMs: number;
-      prefixOk: boolean;
-      maxConcurrence: number;
-    };
-    error?: string;
-  };
+  mnist?: MnistState;
 }
 
 const example = JSON.parse(readFileSync(resolve(repo, 'examples/nest_bridge.json'), 'utf8')) as ModelSpec;

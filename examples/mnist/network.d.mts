@@ -31,7 +31,7 @@ export declare const DEFAULTS: Readonly<MnistOptions>;
 export declare function farPairs(n: number, count: number, seed: number): [number, number][];
 export declare function schedule(count: number, options?: Partial<MnistOptions>): { start: number; end: number }[];
 /** The network file (docs/network-format.md) plus `_digits` and `_schedule` comments. */
-export interface MnistNetwork {
+export type MnistNetwork = {
   version: 1;
   name: string;
   description: string;
@@ -40,10 +40,10 @@ export interface MnistNetwork {
   dt: number;
   duration: number;
   bridge_method: 'split';
-  groups: { id: string; n: number; [k: string]: unknown }[];
+  groups: { id: string; n: number; tau_m: number; v_rest: number; v_reset: number; v_th: number; r_m: number; t_ref: number; i_ext?: number | { uniform: [number, number]; seed: number }; v0?: number }[];
   synapses: Record<string, unknown>[];
   inputs: { neuron: string; kind: 'poisson'; rate_hz: number[][]; present: number; weight: number; seed: number }[];
   bridges: { neurons: [string, string]; alpha: [number, number]; [k: string]: unknown }[];
   record: { v: string[]; spikes: boolean; bridge_expect: boolean; every: number };
-}
+};
 export declare function buildNetwork(digits: Digit[], options?: Partial<MnistOptions>): MnistNetwork;
