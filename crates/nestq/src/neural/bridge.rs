@@ -345,12 +345,10 @@ impl BridgeState {
     pub fn advance(&mut self, t: f64) -> Result<()> {
         let g = self.gamma;
         let dt = self.dt;
-        let y: [C64; 16] = match self.method {
+        match self.method {
             BridgeMethod::Split => {
                 let sp = self.split.as_ref().ok_or_else(|| Error::numerical("internal: split bridge without precomputed factors"))?;
-                let mut r = self.rho;
-                sp.step(&mut r, g, dt);
-                r
+                sp.step(&mut self.rho, g, dt);
             }
             BridgeMethod::Expm => {
                 let hit = matches!(&self.cache, Some((bits, _)) if *bits == g.to_bits());
@@ -360,7 +358,8 @@ impl BridgeState {
                     self.propagators += 1;
                 }
                 let p = &self.cache.as_ref().expect("cached").1;
-                std::array::from_fn(|i| (0..16).map(|j| p[(i, j)] * self.rho[j]).sum())
+                let rho = self.rho;
+                self.rho = std::array::from_fn(|i| (0..16).map(|j| p[(i, j)] * rho[j]).sum());
             }
             BridgeMethod::Rk4 => {
                 let a: Vec<C64> = (0..256).map(|k| self.l0[k] + self.l1[k] * g).collect();
@@ -368,15 +367,12 @@ impl BridgeState {
                 let mut out = Collect::default();
                 let st = integrate::rk4(&mut rhs, &self.rho, &[0.0, dt], dt, &mut out, None)?;
                 self.rhs_evals += st.rhs_evals;
-                let mut r = [Z; 16];
-                r.copy_from_slice(&out.states.pop().expect("rk4 output"));
-                r
+                self.rho.copy_from_slice(&out.states.pop().expect("rk4 output"));
             }
-        };
-        if y.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
+        }
+        if self.rho.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
             return Err(Error::numerical(format!("bridge between neurons {} and {}: non-finite state at t = {}", self.neurons[0], self.neurons[1], t + dt)));
         }
-        self.rho = y;
         self.symmetrize();
         Ok(())
     }
