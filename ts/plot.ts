@@ -268,3 +268,54 @@ export async function networkToSVG(result: { toJSON(): Record<string, unknown> }
     view.finalize();
   }
 }
+
+/** One training run for {@link trainingCurvesToSVG}: its label (runs sharing a label are aggregated) and history. */
+export interface TrainingRun {
+  label: string;
+  history: { epoch: number; train_loss: number; test_loss: number; train_acc: number; test_acc: number }[];
+}
+
+/**
+ * Loss and accuracy curves over epochs as an SVG document: test loss (cross-entropy, nats),
+ * training loss and test accuracy. Runs with the same label are drawn as their mean with a ±1
+ * standard-deviation band (vega-lite `errorband`, extent `stdev`), so one call plots a seed
+ * sweep; a single run is a plain line. Epoch 0 (before training) has no training loss.
+ * @returns The SVG text.
+ */
+export async function trainingCurvesToSVG(runs: TrainingRun[], options: PlotOptions = {}): Promise<string> {
+  const { width = 300, height = 220 } = options;
+  const rows = runs.flatMap((r, run) =>
+    r.history.flatMap((h) => [
+      { run, label: r.label, epoch: h.epoch, metric: 'test loss', value: h.test_loss },
+      { run, label: r.label, epoch: h.epoch, metric: 'training loss', value: h.train_loss },
+      { run, label: r.label, epoch: h.epoch, metric: 'test accuracy', value: h.test_acc },
+    ]),
+  ).filter((d) => Number.isFinite(d.value));
+  const metricPanel = (metric: string) => ({
+    width,
+    height,
+    title: metric,
+    transform: [{ filter: { field: 'metric', equal: metric } }],
+    layer: [
+      { mark: { type: 'errorband' as const, extent: 'stdev' as const, opacity: 0.2 }, encoding: { y: { field: 'value', type: 'quantitative' as const, title: metric, scale: { zero: false } } } },
+      { mark: { type: 'line' as const, point: true }, encoding: { y: { field: 'value', type: 'quantitative' as const, aggregate: 'mean' as const, title: metric } } },
+    ],
+    encoding: {
+      x: { field: 'epoch', type: 'quantitative' as const, title: 'epoch' },
+      color: { field: 'label', type: 'nominal' as const, title: 'model', sort: null },
+    },
+  });
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: { text: options.title ?? 'nestq training', anchor: 'start' },
+    data: { values: rows },
+    hconcat: ['test loss', 'training loss', 'test accuracy'].map(metricPanel),
+    config: { background: 'white', legend: { labelLimit: 320 } },
+  } as TopLevelSpec;
+  const view = new vega.View(vega.parse(compile(spec).spec as vega.Spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}

@@ -7,6 +7,7 @@
 //! nestq network NET.json --out RESULT.json   # run a LIF network with NEST bridges
 //! nestq grad SPEC.json --objective Z0 --out G.json          # d⟨Z0⟩(t_final)/dθ, adjoint method
 //! nestq grad SPEC.json --objective-file OBJ.json --out G.json
+//! nestq train CONFIG.json --out DIR                          # train a spiking network with bridges
 //! ```
 //! Exit status: 0 success, 2 invalid input (message names the JSON path), 1 other failures.
 
@@ -64,6 +65,29 @@ enum Cmd {
     /// file (checkpointed discrete adjoint of RK4, docs/gradients.md). Writes
     /// {"value", "terms", "gradient": {param: dJ/dparam}, "stats"}.
     Grad(GradArgs),
+    /// Train a spiking network with NEST bridges (docs/training.md). Writes DIR/result.json,
+    /// DIR/history.csv (loss curves) and DIR/checkpoints/epoch-NNN.json (parameters per epoch).
+    Train(TrainArgs),
+}
+
+/// Arguments of `train`.
+#[derive(clap::Args)]
+struct TrainArgs {
+    /// Training config (docs/training.md).
+    config: PathBuf,
+    /// Output directory (created if missing).
+    #[arg(long)]
+    out: PathBuf,
+    /// MNIST data file for `mnist_rows` (overrides the config's `task.data`, which is read
+    /// relative to the config file).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Do not print per-epoch lines.
+    #[arg(long)]
+    quiet: bool,
+    /// Worker threads (samples of a mini-batch run in parallel; default: all cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    threads: Option<u64>,
 }
 
 /// Arguments of `grad`.
@@ -221,6 +245,59 @@ fn in_file(mut e: nestq::Error, f: &std::path::Path) -> nestq::Error {
     e
 }
 
+fn train(a: TrainArgs) -> Result<(), nestq::Error> {
+    use nestq::train::{self, TaskConfig};
+    let io = |what: &str, p: &std::path::Path, e: std::io::Error| nestq::Error::new(ErrorCode::Io, format!("cannot {what} {}: {e}", p.display()));
+    let text = std::fs::read_to_string(&a.config).map_err(|e| io("read", &a.config, e))?;
+    let cfg = train::TrainConfig::from_json_str(&text).map_err(|e| in_file(e, &a.config))?;
+    let data_path = match (&a.data, &cfg.task) {
+        (Some(p), _) => Some(p.clone()),
+        (None, TaskConfig::MnistRows { data: Some(d), .. }) => Some(a.config.parent().unwrap_or(std::path::Path::new(".")).join(d)),
+        _ => None,
+    };
+    let data = match &data_path {
+        Some(p) => {
+            let t = std::fs::read_to_string(p).map_err(|e| io("read", p, e))?;
+            let v = serde_json::from_str::<serde_json::Value>(&t).map_err(|e| nestq::Error::new(ErrorCode::Parse, format!("{}: invalid JSON: {e}", p.display())))?;
+            Some(train::MnistData::from_json(&v).map_err(|e| in_file(e, p))?)
+        }
+        None => None,
+    };
+    let (train_set, test_set) = train::datasets(&cfg, data.as_ref())?;
+    let ckpt = a.out.join("checkpoints");
+    std::fs::create_dir_all(&ckpt).map_err(|e| io("create", &ckpt, e))?;
+    let layout = nestq::train::Net::new(cfg.net.clone()).layout;
+    let mut write_err = None;
+    let quiet = a.quiet;
+    let mut cb = |p: &train::TrainProgress| -> bool {
+        if let Some(r) = p.epoch {
+            let f = ckpt.join(format!("epoch-{:03}.json", r.epoch));
+            let v = serde_json::json!({"epoch": r.epoch, "record": r.to_json(), "params": train::params_to_json(&layout, p.params)});
+            if let Err(e) = write_json(&f, &v) {
+                write_err = Some(e);
+                return false;
+            }
+            if !quiet {
+                eprintln!("nestq: epoch {:3}  train loss {:.4} acc {:.3}  test loss {:.4} acc {:.3}  ({:.1} s)", r.epoch, r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.wall_s);
+            }
+        }
+        true
+    };
+    let res = train::train(&cfg, &train_set, &test_set, Some(&mut cb));
+    if let Some(e) = write_err {
+        return Err(e);
+    }
+    let res = res?;
+    write_json(&a.out.join("result.json"), &res.to_json())?;
+    let csv = a.out.join("history.csv");
+    std::fs::write(&csv, train::history_csv(&res.history)).map_err(|e| io("write", &csv, e))?;
+    if !quiet {
+        let b = &res.history[res.history.iter().position(|r| r.epoch == res.best_epoch).unwrap_or(0)];
+        eprintln!("nestq: {} parameters, best epoch {} (test loss {:.4}, acc {:.3}), {:.1} s -> {}", res.param_count, res.best_epoch, b.test_loss, b.test_acc, res.wall_s, a.out.display());
+    }
+    Ok(())
+}
+
 fn steadystate(spec: PathBuf, out: PathBuf) -> Result<(), nestq::Error> {
     let model = read_model(&spec)?;
     write_json(&out, &nestq::steady::steadystate_json(&model)?)
@@ -249,6 +326,10 @@ fn main() -> ExitCode {
         Cmd::Grad(a) => {
             set_threads(a.threads);
             grad(a)
+        }
+        Cmd::Train(a) => {
+            set_threads(a.threads);
+            train(a)
         }
     };
     match r {

@@ -729,3 +729,48 @@ impl RawEvolver {
     }
 }
 
+
+// ---------------------------------------------------------------------------------- training
+
+/// Trains a spiking network with NEST bridges from a training config (JSON text,
+/// docs/training.md) and returns the result file as JSON text (the native `nestq train`
+/// `result.json`). For `mnist_rows` tasks, `images`/`labels` give the training then the test
+/// split concatenated (`train_count` of them training examples; images 784 bytes each, 0..255).
+/// `progress(fraction, epoch)` is called after every mini-batch; `epoch` is `undefined` except
+/// after an epoch, when it is the JSON text `{"epoch", "record", "params"}` (a checkpoint).
+/// Returning `false` aborts (code `aborted`).
+#[wasm_bindgen(js_name = trainNetwork)]
+pub fn train_network(config: &str, images: Option<Vec<u8>>, labels: Option<Vec<u8>>, train_count: u32, progress: Option<js_sys::Function>) -> JsResult<String> {
+    use nestq::train;
+    let cfg = train::TrainConfig::from_json_str(config).map_err(js_error)?;
+    let data = match (images, labels) {
+        (Some(im), Some(lb)) => {
+            let n = train_count as usize;
+            if n > lb.len() || im.len() != lb.len() * 784 {
+                return Err(arg_error("images", format!("expected 784 bytes per label ({} labels, {} bytes) and train_count ≤ labels ({n})", lb.len(), im.len())));
+            }
+            Some(train::MnistData { train_images: im[..n * 784].to_vec(), train_labels: lb[..n].to_vec(), test_images: im[n * 784..].to_vec(), test_labels: lb[n..].to_vec() })
+        }
+        (None, None) => None,
+        _ => return Err(arg_error("labels", "images and labels must be given together")),
+    };
+    let (train_set, test_set) = train::datasets(&cfg, data.as_ref()).map_err(js_error)?;
+    let layout = train::Net::new(cfg.net.clone()).layout;
+    let res = match &progress {
+        Some(f) => {
+            let mut cb = |p: &train::TrainProgress| -> bool {
+                let epoch: JsValue = match p.epoch {
+                    Some(r) => serde_json::json!({"epoch": r.epoch, "record": r.to_json(), "params": train::params_to_json(&layout, p.params)}).to_string().into(),
+                    None => JsValue::UNDEFINED,
+                };
+                match f.call2(&JsValue::NULL, &p.fraction.into(), &epoch) {
+                    Ok(v) => v.as_bool() != Some(false),
+                    Err(_) => false,
+                }
+            };
+            train::train(&cfg, &train_set, &test_set, Some(&mut cb))
+        }
+        None => in_pool(|| train::train(&cfg, &train_set, &test_set, None)),
+    };
+    res.map(|r| r.to_json().to_string()).map_err(js_error)
+}

@@ -55,6 +55,7 @@ pub mod ops;
 pub mod solve;
 pub mod sparse;
 pub mod steady;
+pub mod train;
 
 /// Complex double, the scalar type of every operator and state.
 pub type C64 = num_complex::Complex<f64>;

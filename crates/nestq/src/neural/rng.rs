@@ -67,6 +67,13 @@ impl Xoshiro256 {
         self.s = acc;
     }
 
+    /// A standard normal draw: the Box–Muller transform (Box & Muller 1958) of two uniforms,
+    /// cosine branch only (one normal per two uniforms, so streams are reproducible draw by draw).
+    pub fn normal(&mut self) -> f64 {
+        let (u1, u2) = (1.0 - self.uniform(), self.uniform());
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    }
+
     /// A Poisson(λ) count by Knuth's multiplication method (TAOCP vol. 2, §3.4.1): the number
     /// of uniforms whose running product stays above e^(−λ). Exact in distribution; cost O(λ).
     /// Callers keep λ ≤ 100 (the network parser enforces it).

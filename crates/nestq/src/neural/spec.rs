@@ -311,10 +311,7 @@ impl Dist {
     fn sample(&self, r: &mut Xoshiro256) -> f64 {
         match *self {
             Dist::Uniform(lo, hi) => lo + (hi - lo) * r.uniform(),
-            Dist::Normal(m, sd) => {
-                let (u1, u2) = (1.0 - r.uniform(), r.uniform());
-                m + sd * (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-            }
+            Dist::Normal(m, sd) => m + sd * r.normal(),
         }
     }
 }
