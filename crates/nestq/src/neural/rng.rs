@@ -71,7 +71,8 @@ impl Xoshiro256 {
     /// cosine branch only (one normal per two uniforms, so streams are reproducible draw by draw).
     pub fn normal(&mut self) -> f64 {
         let (u1, u2) = (1.0 - self.uniform(), self.uniform());
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        // libm: the same bits natively and in WebAssembly.
+        (-2.0 * libm::log(u1)).sqrt() * libm::cos(2.0 * std::f64::consts::PI * u2)
     }
 
     /// A Poisson(λ) count by Knuth's multiplication method (TAOCP vol. 2, §3.4.1): the number

@@ -317,15 +317,18 @@ fn check_samples(net: &Net, samples: &[Sample], what: &str) -> Result<()> {
 struct Adam {
     m: Vec<f64>,
     v: Vec<f64>,
-    t: i32,
+    /// β₁ᵗ and β₂ᵗ, kept as running products (bit-identical on every platform, unlike `powi`).
+    b1t: f64,
+    b2t: f64,
 }
 
 impl Adam {
     /// One step; returns the number of entries projected onto their bounds.
     fn step(&mut self, cfg: &AdamConfig, layout: &Layout, p: &mut [f64], g: &[f64]) -> usize {
-        self.t += 1;
         let (b1, b2) = (cfg.beta1, cfg.beta2);
-        let (c1, c2) = (1.0 - b1.powi(self.t), 1.0 - b2.powi(self.t));
+        self.b1t *= b1;
+        self.b2t *= b2;
+        let (c1, c2) = (1.0 - self.b1t, 1.0 - self.b2t);
         let mut projected = 0;
         for s in &layout.segments {
             let (lr, wd) = match s.group {
@@ -371,7 +374,7 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
         return Err(Error::arg(if train_set.is_empty() { "train" } else { "test" }, "no samples"));
     }
     let mut p = net.init_params(cfg.seed);
-    let mut adam = Adam { m: vec![0.0; p.len()], v: vec![0.0; p.len()], t: 0 };
+    let mut adam = Adam { m: vec![0.0; p.len()], v: vec![0.0; p.len()], b1t: 1.0, b2t: 1.0 };
     let (l0, a0) = evaluate(&net, &p, test_set);
     let mut history = vec![EpochRecord { epoch: 0, train_loss: f64::NAN, train_acc: f64::NAN, test_loss: l0, test_acc: a0, grad_norm: [0.0; 2], projections: 0, wall_s: crate::clock::now_s() - t0 }];
     let (mut best_loss, mut best_params, mut best_epoch, mut since_best) = (l0, p.clone(), 0, 0);
@@ -460,7 +463,7 @@ pub fn discrete_mutual_information(a: &[u32], b: &[u32]) -> f64 {
         *pab.entry((a[j], b[j])).or_insert(0usize) += 1;
     }
     let nf = n as f64;
-    let h = |m: &mut dyn Iterator<Item = usize>| -> f64 { m.map(|c| c as f64 / nf).map(|q| -q * q.ln()).sum() };
+    let h = |m: &mut dyn Iterator<Item = usize>| -> f64 { m.map(|c| c as f64 / nf).map(|q| -q * libm::log(q)).sum() };
     let mi = h(&mut pa.values().copied()) + h(&mut pb.values().copied()) - h(&mut pab.values().copied());
     mi + (pab.len() as f64 - pa.len() as f64 - pb.len() as f64 + 1.0) / (2.0 * nf)
 }
@@ -544,7 +547,7 @@ impl MnistData {
     /// package). Errors name the field (`data.train.images[3][17]`).
     pub fn from_json(v: &Value) -> Result<MnistData> {
         let o = crate::json::as_obj(v, "data")?;
-        crate::json::check_keys(o, "data", &["train", "test"])?;
+        crate::json::check_keys(o, "data", &["source", "train", "test"])?;
         let (train_images, train_labels) = parse_mnist_split(crate::json::required(o, "train", "data")?, "data.train")?;
         let (test_images, test_labels) = parse_mnist_split(crate::json::required(o, "test", "data")?, "data.test")?;
         Ok(MnistData { train_images, train_labels, test_images, test_labels })

@@ -135,6 +135,8 @@ pub(crate) struct SampleGrad {
     pub grad: Vec<f64>,
 }
 
+/// Every transcendental function of the training path is `libm`'s (a pure-Rust port of musl),
+/// so native and WebAssembly runs give the same bits.
 fn surrogate(x: f64, slope: f64) -> f64 {
     let d = 1.0 + slope * x.abs();
     1.0 / (d * d)
@@ -142,7 +144,7 @@ fn surrogate(x: f64, slope: f64) -> f64 {
 
 /// `(γ, dγ/dΔV)` of `γ = γ₀ e^(−β|ΔV|)`, `ΔV = V_i − V_k`.
 fn adaptive(g0: f64, beta: f64, dv: f64) -> (f64, f64) {
-    let g = g0 * (-beta * dv.abs()).exp();
+    let g = g0 * libm::exp(-beta * dv.abs());
     (g, -beta * g * dv.signum())
 }
 
@@ -257,8 +259,8 @@ impl Net {
         let c = &self.cfg;
         let (n_in, n_h, n_out, nl) = (c.n_in, c.n_hidden, c.n_out, c.links.pairs.len());
         let steps = x.len() / n_in;
-        let decay = (-c.dt / c.tau_m).exp();
-        let a_out = (-c.dt / c.readout_tau).exp();
+        let decay = libm::exp(-c.dt / c.tau_m);
+        let a_out = libm::exp(-c.dt / c.readout_tau);
         let ref_steps = ((c.t_ref / c.dt + 1e-3).floor() as usize).max(1);
         let mut t = Tape {
             steps,
@@ -358,7 +360,7 @@ impl Net {
             if let LinkSegs::Skip { kappa, .. } = self.links {
                 for (l, &(i, k)) in c.links.pairs.iter().enumerate() {
                     for (q, nrn) in [(0, i), (1, k)] {
-                        let e = (-self.at(p, kappa, 2 * l + q) * c.dt).exp();
+                        let e = libm::exp(-self.at(p, kappa, 2 * l + q) * c.dt);
                         t.u[((n + 1) * nl + l) * 2 + q] = t.u[(n * nl + l) * 2 + q] * e + t.s[vn + nrn];
                     }
                 }
@@ -385,9 +387,9 @@ impl Net {
     /// Cross-entropy loss of logits against `label`, and `∂L/∂logits` (softmax − one-hot).
     pub(crate) fn loss(logits: &[f64], label: usize) -> (f64, Vec<f64>, bool) {
         let mx = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let z: f64 = logits.iter().map(|l| (l - mx).exp()).sum();
-        let lse = mx + z.ln();
-        let g: Vec<f64> = logits.iter().enumerate().map(|(o, l)| (l - lse).exp() - if o == label { 1.0 } else { 0.0 }).collect();
+        let z: f64 = logits.iter().map(|l| libm::exp(l - mx)).sum();
+        let lse = mx + libm::log(z);
+        let g: Vec<f64> = logits.iter().enumerate().map(|(o, l)| libm::exp(l - lse) - if o == label { 1.0 } else { 0.0 }).collect();
         let best = logits.iter().enumerate().fold(0, |b, (o, l)| if *l > logits[b] { o } else { b });
         (lse - logits[label], g, best == label)
     }
@@ -405,8 +407,8 @@ impl Net {
         let c = &self.cfg;
         let (n_in, n_h, n_out, nl) = (c.n_in, c.n_hidden, c.n_out, c.links.pairs.len());
         let steps = t.steps;
-        let decay = (-c.dt / c.tau_m).exp();
-        let a_out = (-c.dt / c.readout_tau).exp();
+        let decay = libm::exp(-c.dt / c.tau_m);
+        let a_out = libm::exp(-c.dt / c.readout_tau);
         let mut gp = vec![0.0; self.layout.len];
         let win = (steps + 1 - c.readout_from.min(steps)) as f64;
         {
@@ -453,7 +455,7 @@ impl Net {
                 for (l, &(i, k)) in c.links.pairs.iter().enumerate() {
                     for (q, nrn) in [(0, i), (1, k)] {
                         let kap = self.at(p, kappa, 2 * l + q);
-                        let e = (-kap * c.dt).exp();
+                        let e = libm::exp(-kap * c.dt);
                         let ub = ubar_next[2 * l + q];
                         sbar[nrn] += ub;
                         gp[self.layout.segments[kappa.0].offset + 2 * l + q] += ub * t.u[(n * nl + l) * 2 + q] * e * (-c.dt);
@@ -535,7 +537,7 @@ impl Net {
                         // γ = γ₀ e^(−β|ΔV|).
                         let (g0, be) = (self.at(p, gamma0, l), self.at(p, beta, l));
                         let (_, dg) = adaptive(g0, be, dv);
-                        gp[off(gamma0) + l] += gamma_bar * (-be * dv.abs()).exp();
+                        gp[off(gamma0) + l] += gamma_bar * libm::exp(-be * dv.abs());
                         gp[off(beta) + l] += -gamma_bar * g * dv.abs();
                         vbar[i] += gamma_bar * dg;
                         vbar[k] -= gamma_bar * dg;
@@ -554,7 +556,7 @@ impl Net {
                         let gamma_bar = ibar[i] * wik * uk + ibar[k] * wki * ui;
                         let (gz, be) = (self.at(p, g0, l), self.at(p, beta, l));
                         let (_, dg) = adaptive(gz, be, dv);
-                        gp[off(g0) + l] += gamma_bar * (-be * dv.abs()).exp();
+                        gp[off(g0) + l] += gamma_bar * libm::exp(-be * dv.abs());
                         gp[off(beta) + l] += -gamma_bar * g * dv.abs();
                         vbar[i] += gamma_bar * dg;
                         vbar[k] -= gamma_bar * dg;
