@@ -19,6 +19,7 @@ import {
   expect as qexpect,
   init,
   jmat,
+  train,
   mesolve,
   mesolveBatch,
   mesolveSweep,
@@ -657,5 +658,44 @@ describe('Rust panics', () => {
     // objects of the panicked instance are unusable, and freeing them is harmless
     expect(thrown(() => old.purity()).code).toBe('poisoned');
     expect(() => old.free()).not.toThrow();
+  });
+});
+
+describe('train()', () => {
+  const config = {
+    seed: 4,
+    task: { kind: 'delayed_recall' as const, symbols: 3, cue_steps: 4, delay_steps: 4, recall_steps: 4, train: 64, test: 32 },
+    network: { n_hidden: 10, links: { kind: 'bridge' as const, count: 2 } },
+    epochs: 3,
+    batch_size: 16,
+  };
+
+  it('reports progress and one checkpoint per epoch, and the result carries the history', () => {
+    const fractions: number[] = [];
+    const epochs: number[] = [];
+    const r = train(config, { onProgress: (f) => void fractions.push(f), onEpoch: (c) => void epochs.push(c.epoch) });
+    expect(epochs).toEqual([1, 2, 3]);
+    expect(fractions.at(-1)).toBeCloseTo(1, 12);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
+    expect(r.history.map((h) => h.epoch)).toEqual([0, 1, 2, 3]);
+    expect(r.param_count).toBe(r.layout.reduce((a, s) => a + s.len, 0));
+    expect(r.layout.filter((s) => s.group === 'quantum').map((s) => s.name)).toEqual(['omega', 'kappa', 'gamma0', 'beta', 'alpha']);
+    expect(r.analysis.quantum_mi).toHaveLength(2);
+  });
+
+  it('onEpoch returning false and an aborted signal stop training with code "aborted"', () => {
+    expect(thrown(() => train(config, { onEpoch: () => false })).code).toBe('aborted');
+    const ac = new AbortController();
+    ac.abort();
+    expect(thrown(() => train(config, { signal: ac.signal })).code).toBe('aborted');
+  });
+
+  it('bad configs and data throw NestqError with the path', () => {
+    const e = thrown(() => train({ ...config, network: { ...config.network, links: { kind: 'bridge', coupling: 'strong' as 'cp' } } }));
+    expect([e.code, e.path]).toEqual(['invalid_model', '$.network.links.coupling']);
+    const m = thrown(() => train({ task: { kind: 'mnist_rows', train: 2, test: 1 } }));
+    expect(m.path).toBe('$.task.data');
+    const bad = { train: { images: new Uint8Array(784 * 2), labels: Uint8Array.from([1, 12]) }, test: { images: new Uint8Array(784), labels: Uint8Array.from([0]) } };
+    expect(thrown(() => train({ task: { kind: 'mnist_rows', train: 2, test: 1 } }, { data: bad })).path).toBe('labels[1]');
   });
 });

