@@ -45,10 +45,12 @@ export interface TrainConfig {
     recurrent?: { radius?: number };
     links?: LinksConfig;
     readout?: { tau?: number; from_step?: number };
+    /** SuperSpike fast sigmoid on (V − v_th)/(v_th − v_reset); `slope` dimensionless (default 10). */
     surrogate?: { kind?: 'fast_sigmoid'; slope?: number };
     init?: { w_in?: number; w_rec?: number; w_out?: number; bias?: number };
   };
-  optimizer?: { kind?: 'adam'; lr_classical?: number; lr_quantum?: number; beta1?: number; beta2?: number; eps?: number; weight_decay_classical?: number; weight_decay_quantum?: number };
+  /** Adam with classical/quantum groups; `clip_norm`: global gradient-norm clipping (default 1, `false` off). */
+  optimizer?: { kind?: 'adam'; lr_classical?: number; lr_quantum?: number; beta1?: number; beta2?: number; eps?: number; weight_decay_classical?: number; weight_decay_quantum?: number; clip_norm?: number | false };
   epochs?: number;
   batch_size?: number;
   early_stopping?: { patience?: number; min_delta?: number } | null;
@@ -63,8 +65,10 @@ export interface EpochRecord {
   train_acc: number;
   test_loss: number;
   test_acc: number;
-  /** Mean gradient 2-norm per group over the epoch's mini-batches. */
+  /** Mean gradient 2-norm per group over the epoch's mini-batches (before clipping). */
   grad_norm: { classical: number; quantum: number };
+  /** Mini-batches whose gradient was clipped. */
+  clipped: number;
   /** Parameter entries projected onto their bounds during the epoch. */
   projections: number;
   wall_s: number;

@@ -109,7 +109,8 @@ pub struct NetConfig {
     pub readout_tau: f64,
     /// First readout sample `n ≥ 1` averaged into the logits (set by the task unless given).
     pub readout_from: usize,
-    /// Surrogate slope k of `∂s/∂V ≈ 1/(1 + k|V − v_th|)²` (1/mV).
+    /// Surrogate slope k (dimensionless) of `∂s/∂Ṽ ≈ (1/ϑ)/(1 + k|Ṽ − v_th|/ϑ)²`,
+    /// `ϑ = v_th − v_reset`.
     pub surrogate_slope: f64,
     /// Initial-weight scales.
     pub init: InitScales,
@@ -190,6 +191,9 @@ pub struct AdamConfig {
     pub weight_decay_classical: f64,
     /// L2 coefficient of the quantum group's weights (α).
     pub weight_decay_quantum: f64,
+    /// Global gradient-norm clipping (Pascanu, Mikolov & Bengio 2013): a mini-batch gradient
+    /// whose 2-norm exceeds this is scaled down to it before Adam (`None`: off).
+    pub clip_norm: Option<f64>,
 }
 
 /// Early stopping on the test loss.
@@ -467,7 +471,7 @@ impl TrainConfig {
             links,
             readout_tau: positive(ro, "tau", &rp, 20.0)?,
             readout_from,
-            surrogate_slope: positive(so, "slope", &sp, 0.5)?,
+            surrogate_slope: positive(so, "slope", &sp, 10.0)?,
             init: InitScales {
                 w_in: non_negative(io, "w_in", &ip, 4.0)?,
                 w_rec: non_negative(io, "w_rec", &ip, 2.0)?,
@@ -479,7 +483,7 @@ impl TrainConfig {
         let h8 = empty();
         let oo = sub(o, "optimizer", "$", &h8)?;
         let op = "$.optimizer";
-        check_keys(oo, op, &["kind", "lr_classical", "lr_quantum", "beta1", "beta2", "eps", "weight_decay_classical", "weight_decay_quantum"])?;
+        check_keys(oo, op, &["kind", "lr_classical", "lr_quantum", "beta1", "beta2", "eps", "weight_decay_classical", "weight_decay_quantum", "clip_norm"])?;
         if let Some(k) = oo.get("kind") {
             let k = as_str(k, &format!("{op}.kind"))?;
             if k != "adam" {
@@ -501,6 +505,11 @@ impl TrainConfig {
             eps: positive(oo, "eps", op, 1e-8)?,
             weight_decay_classical: non_negative(oo, "weight_decay_classical", op, 0.0)?,
             weight_decay_quantum: non_negative(oo, "weight_decay_quantum", op, 0.0)?,
+            clip_norm: match oo.get("clip_norm") {
+                None | Some(Value::Null) => Some(1.0),
+                Some(Value::Bool(false)) => None,
+                Some(_) => Some(positive(oo, "clip_norm", op, 1.0)?),
+            },
         };
         let early_stopping = match o.get("early_stopping") {
             None | Some(Value::Null) => None,

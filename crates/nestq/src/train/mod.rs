@@ -40,7 +40,8 @@
 //! # Gradients
 //! Reverse-mode through the whole trial (backpropagation through time; every step's state is
 //! kept: memory `O(steps · (n_hidden + 16·n_links))` per sample in flight). The spike
-//! non-linearity uses the SuperSpike fast-sigmoid surrogate `∂s/∂Ṽ ≈ 1/(1 + k|Ṽ − v_th|)²`
+//! non-linearity uses the SuperSpike fast-sigmoid surrogate on the normalised potential,
+//! `∂s/∂Ṽ ≈ (1/ϑ)/(1 + k|Ṽ − v_th|/ϑ)²`, `ϑ = v_th − v_reset`
 //! (Zenke & Ganguli, Neural Comput. 30, 1514 (2018)); the reset path is not differentiated
 //! (Zenke & Vogels, Neural Comput. 33, 899 (2021)); refractory steps pass no gradient. The bridge
 //! part is the exact discrete adjoint of the RK4 substeps (the same construction as
@@ -49,7 +50,7 @@
 //! sub-threshold trials.
 //!
 //! # Optimiser
-//! Adam (Kingma & Ba 2015) with two groups: classical (weights, biases, skip links) and quantum
+//! Optional global gradient-norm clipping (`clip_norm`, default 1), then Adam (Kingma & Ba 2015) with two groups: classical (weights, biases, skip links) and quantum
 //! (bridge parameters), each with its own learning rate and L2 coefficient (added to the
 //! gradient of weights only, as PyTorch's `Adam(weight_decay)`; biases, rates and frequencies are
 //! not decayed). After every step the constrained parameters are projected onto their intervals
@@ -157,8 +158,10 @@ pub struct EpochRecord {
     pub test_loss: f64,
     /// Test accuracy after the epoch.
     pub test_acc: f64,
-    /// Mean gradient 2-norm per group `[classical, quantum]` over the epoch.
+    /// Mean gradient 2-norm per group `[classical, quantum]` over the epoch (before clipping).
     pub grad_norm: [f64; 2],
+    /// Mini-batches whose gradient was clipped (`optimizer.clip_norm`).
+    pub clipped: usize,
     /// Parameter entries projected onto their bounds during the epoch.
     pub projections: usize,
     /// Wall time since the start of training (s).
@@ -170,7 +173,7 @@ impl EpochRecord {
     pub fn to_json(&self) -> Value {
         json!({"epoch": self.epoch, "train_loss": self.train_loss, "train_acc": self.train_acc, "test_loss": self.test_loss,
                "test_acc": self.test_acc, "grad_norm": {"classical": self.grad_norm[0], "quantum": self.grad_norm[1]},
-               "projections": self.projections, "wall_s": self.wall_s})
+               "clipped": self.clipped, "projections": self.projections, "wall_s": self.wall_s})
     }
 }
 
@@ -376,7 +379,7 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
     let mut p = net.init_params(cfg.seed);
     let mut adam = Adam { m: vec![0.0; p.len()], v: vec![0.0; p.len()], b1t: 1.0, b2t: 1.0 };
     let (l0, a0) = evaluate(&net, &p, test_set);
-    let mut history = vec![EpochRecord { epoch: 0, train_loss: f64::NAN, train_acc: f64::NAN, test_loss: l0, test_acc: a0, grad_norm: [0.0; 2], projections: 0, wall_s: crate::clock::now_s() - t0 }];
+    let mut history = vec![EpochRecord { epoch: 0, train_loss: f64::NAN, train_acc: f64::NAN, test_loss: l0, test_acc: a0, grad_norm: [0.0; 2], clipped: 0, projections: 0, wall_s: crate::clock::now_s() - t0 }];
     let (mut best_loss, mut best_params, mut best_epoch, mut since_best) = (l0, p.clone(), 0, 0);
     let mut order: Vec<usize> = (0..train_set.len()).collect();
     let mut rng = Xoshiro256::seed_from_u64(cfg.seed ^ 0x5eed_0f_ba7c);
@@ -390,7 +393,7 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
             let j = ((rng.uniform() * (i + 1) as f64) as usize).min(i);
             order.swap(i, j);
         }
-        let (mut loss_sum, mut correct, mut projections, mut norms) = (0.0, 0usize, 0usize, [0.0; 2]);
+        let (mut loss_sum, mut correct, mut projections, mut norms, mut clipped) = (0.0, 0usize, 0usize, [0.0; 2], 0usize);
         for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
             batch.clear();
             batch.extend(chunk.iter().map(|&i| train_set[i].clone()));
@@ -404,6 +407,14 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
             let gn = group_norms(&net.layout, &g);
             norms[0] += gn[0];
             norms[1] += gn[1];
+            let mut g = g;
+            let total = gn[0].hypot(gn[1]);
+            if let Some(c) = cfg.optimizer.clip_norm {
+                if total > c {
+                    clipped += 1;
+                    g.iter_mut().for_each(|x| *x *= c / total);
+                }
+            }
             projections += adam.step(&cfg.optimizer, &net.layout, &mut p, &g);
             if let Some(cb) = progress.as_mut() {
                 let done = ((epoch - 1) * batches + b + 1) as f64 / total;
@@ -422,6 +433,7 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
             test_acc: ta,
             grad_norm: [norms[0] / batches as f64, norms[1] / batches as f64],
             projections,
+            clipped,
             wall_s: crate::clock::now_s() - t0,
         };
         let improved = tl < best_loss - cfg.early_stopping.as_ref().map_or(0.0, |e| e.min_delta);

@@ -137,9 +137,11 @@ pub(crate) struct SampleGrad {
 
 /// Every transcendental function of the training path is `libm`'s (a pure-Rust port of musl),
 /// so native and WebAssembly runs give the same bits.
-fn surrogate(x: f64, slope: f64) -> f64 {
-    let d = 1.0 + slope * x.abs();
-    1.0 / (d * d)
+/// SuperSpike surrogate `∂s/∂Ṽ ≈ (1/ϑ)/(1 + k|Ṽ − v_th|/ϑ)²` on the potential normalised by the
+/// threshold gap `ϑ = v_th − v_reset` (mV), peak `1/ϑ` per mV.
+fn surrogate(x: f64, slope: f64, gap: f64) -> f64 {
+    let d = 1.0 + slope * x.abs() / gap;
+    1.0 / (gap * d * d)
 }
 
 /// `(γ, dγ/dΔV)` of `γ = γ₀ e^(−β|ΔV|)`, `ΔV = V_i − V_k`.
@@ -345,7 +347,8 @@ impl Net {
                     continue;
                 }
                 if c.smooth_spikes {
-                    let x = t.vt[idx] - c.v_th;
+                    // ∫ surrogate: x̂/(1 + k|x̂|), x̂ = (Ṽ − v_th)/ϑ.
+                    let x = (t.vt[idx] - c.v_th) / (c.v_th - c.v_reset);
                     t.s[idx] = x / (1.0 + c.surrogate_slope * x.abs());
                     t.v[idx + n_h] = t.vt[idx];
                 } else if t.vt[idx] >= c.v_th {
@@ -474,7 +477,7 @@ impl Net {
                     continue;
                 }
                 let keep = if c.smooth_spikes { 1.0 } else { 1.0 - s_n[i] };
-                let vt = keep * vbar_next[i] + sbar[i] * surrogate(t.vt[idx] - c.v_th, c.surrogate_slope);
+                let vt = keep * vbar_next[i] + sbar[i] * surrogate(t.vt[idx] - c.v_th, c.surrogate_slope, c.v_th - c.v_reset);
                 vtbar[i] = vt;
                 vbar[i] = decay * vt;
                 ibar[i] = c.r_m * (1.0 - decay) * vt;
@@ -591,7 +594,7 @@ mod tests {
         let text = format!(
             r#"{{"task": {{"kind": "delayed_recall", "symbols": 3, "cue_steps": 4, "delay_steps": 6, "recall_steps": 4}},
                 "network": {{"n_hidden": 8, "dt": 1.0, "recurrent": {{"radius": 2}}, "links": {links},
-                             "readout": {{"tau": 5, "from_step": 9}}, "surrogate": {{"slope": 0.3}}, "init": {{"w_in": 30, "bias": 1.4, "w_rec": 3}}}}}}"#
+                             "readout": {{"tau": 5, "from_step": 9}}, "surrogate": {{"slope": 4}}, "init": {{"w_in": 30, "bias": 1.4, "w_rec": 3}}}}}}"#
         );
         let mut cfg = TrainConfig::from_json_str(&text).unwrap().net;
         cfg.smooth_spikes = smooth;
