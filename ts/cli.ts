@@ -345,7 +345,7 @@ function program(): Command {
     .option('--objective <name>', 'objective: this observable at the final time')
     .option('--objective-file <file>', 'objective file (JSON, docs/gradients.md)')
     .option('--dt <dt>', 'RK4 step (default: solver.dt, else from the generator)', parsePositive('--dt'))
-    .option('--checkpoints <k>', 'stored checkpoints (default: √steps)', parseThreads)
+    .option('--checkpoints <k>', 'stored checkpoints (default: 1 if all RK4 stages fit in 256 MiB, else √steps)', parseThreads)
     .option('--quiet', 'no summary line')
     .option('--threads <n>', 'worker threads (default: all cores)', parseThreads)
     .action(gradCmd);

@@ -24,7 +24,7 @@ export type Objective = string | { terms: (ObjectiveTerm | string)[]; parameters
 export interface GradOptions {
   /** RK4 step (default: the model's `solver.dt`, else 0.02 / the generator's rate scale). */
   dt?: number;
-  /** Stored checkpoints K (default ⌈√steps⌉); memory grows with K, not with the step count. */
+  /** Stored checkpoints K (default 1 — all RK4 stages kept, nothing recomputed — when those fit in 256 MiB, else ⌈√steps⌉); memory grows with K, not with the step count. */
   checkpoints?: number;
   /** Values overriding some of the model's `parameters`. */
   parameters?: Record<string, number>;

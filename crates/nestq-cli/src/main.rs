@@ -107,7 +107,7 @@ struct GradArgs {
     /// RK4 step (default: the model's solver.dt, else an estimate from the generator's scale).
     #[arg(long)]
     dt: Option<f64>,
-    /// Number of stored checkpoints (default ⌈√steps⌉).
+    /// Number of stored checkpoints (default 1 if all RK4 stages fit in 256 MiB, else ⌈√steps⌉).
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
     checkpoints: Option<u64>,
     /// Do not print the summary line.

@@ -73,7 +73,7 @@ fn main() {
         let reps = if n <= 6 { 7 } else { 2 };
         let m = chain(n, true);
         let m_nophys = chain(n, false);
-        let opts = GradOptions::default();
+        let opts = GradOptions { checkpoints: std::env::var("GRAD_CHECKPOINTS").ok().map(|k| k.parse().expect("GRAD_CHECKPOINTS")), ..Default::default() };
         if std::env::var("GRAD_ONLY").is_ok() {
             let (t, _) = best(reps, || mesolve_grad(&m, &obj, &opts).unwrap());
             println!("grad only: {t:.3} s");

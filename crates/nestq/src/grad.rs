@@ -53,7 +53,8 @@
 //! # Checkpointing
 //!
 //! The forward sweep stores ρ at every `S`-th step (`S = ⌈N/K⌉` for `K` requested checkpoints,
-//! default `K = ⌈√N⌉`; `⌈N/S⌉` are stored); the reverse sweep recomputes each segment from its
+//! default `K = 1` when all `4N` stage states fit in [`STAGE_MEMORY_DEFAULT`] (256 MiB), else
+//! `K = ⌈√N⌉`; `⌈N/S⌉` are stored); the reverse sweep recomputes each segment from its
 //! checkpoint, keeping the four stage inputs of its `≤ S` steps, and runs the adjoint through
 //! it (the last segment's stages are kept by the forward sweep, so `K = 1` recomputes
 //! nothing). Memory: `⌈N/S⌉` checkpoints + `4S` stage states + 10 work vectors of `n²`
@@ -189,12 +190,18 @@ impl Objective {
     }
 }
 
+/// Memory for stored RK4 stage states below which [`mesolve_grad`] keeps all of them by default
+/// (no recomputation: 8 instead of 12 right-hand-side evaluations per step): 256 MiB.
+pub const STAGE_MEMORY_DEFAULT: u128 = 256 << 20;
+
 /// Options of [`mesolve_grad`].
 #[derive(Clone, Debug, Default)]
 pub struct GradOptions {
     /// RK4 step (default: the model's `solver.dt`, else [`default_dt`]).
     pub dt: Option<f64>,
-    /// Number of stored checkpoints `K` (default `⌈√N⌉` for `N` steps; clamped to `1..=N`).
+    /// Number of stored checkpoints `K` (clamped to `1..=N`). Default: `1` — every step's stage
+    /// states kept by the forward sweep, nothing recomputed — when those `4N` states fit in
+    /// [`STAGE_MEMORY_DEFAULT`]; otherwise `⌈√N⌉` for `N` steps.
     pub checkpoints: Option<usize>,
     /// Parameter values overriding the model's `parameters` (unknown names are an error).
     pub overrides: BTreeMap<String, f64>,
@@ -862,7 +869,9 @@ pub fn mesolve_grad(model: &Model, objective: &Objective, opts: &GradOptions) ->
     let n = s.n;
     let n2 = n * n;
     let nsteps = s.steps.len();
-    let kreq = opts.checkpoints.unwrap_or_else(|| (nsteps as f64).sqrt().ceil() as usize).clamp(1, nsteps.max(1));
+    let all_stages_bytes = 4 * nsteps as u128 * (n2 as u128) * std::mem::size_of::<C64>() as u128;
+    let kdefault = if all_stages_bytes <= STAGE_MEMORY_DEFAULT { 1 } else { (nsteps as f64).sqrt().ceil() as usize };
+    let kreq = opts.checkpoints.unwrap_or(kdefault).clamp(1, nsteps.max(1));
     if opts.checkpoints == Some(0) {
         return Err(Error::arg("checkpoints", "must be at least 1"));
     }

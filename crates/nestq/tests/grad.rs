@@ -107,8 +107,11 @@ fn checkpoint_count_does_not_change_the_gradient() {
     let base = mesolve_grad(&m, &o, &GradOptions::default()).unwrap();
     let n = base.stats.steps;
     assert!(n >= 300, "{n} steps");
-    // default K = ⌈√300⌉ = 18 → S = 17 → 18 checkpoints
-    assert_eq!((base.stats.checkpoints, base.stats.segment_steps, base.stats.segment_states), (18, 17, 68));
+    // default: the 4N stage states (4 qubits: 4 KiB each) fit in 256 MiB → K = 1, nothing recomputed
+    assert_eq!((base.stats.checkpoints, base.stats.segment_steps, base.stats.segment_states), (1, n, 4 * n));
+    let sqrt = mesolve_grad(&m, &o, &GradOptions { checkpoints: Some(18), ..Default::default() }).unwrap();
+    // K = ⌈√300⌉ = 18 → S = 17 → 18 checkpoints
+    assert_eq!((sqrt.stats.checkpoints, sqrt.stats.segment_steps, sqrt.stats.segment_states), (18, 17, 68));
     for k in [1usize, 2, 3, 7, 10, 30, 150, 300, 1000] {
         let r = mesolve_grad(&m, &o, &GradOptions { checkpoints: Some(k), ..Default::default() }).unwrap();
         let s = n.div_ceil(k.min(n));
