@@ -22,10 +22,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as vega from 'vega';
-import { compile } from 'vega-lite';
 import { loadMnist } from '../pkg/dist/index.js';
-import { trainingCurvesToSVG } from '../pkg/dist/plot.js';
+import { specToSVG, trainingCurvesToSVG } from '../pkg/dist/plot.js';
 
 const { values: args } = parseArgs({
   options: { seeds: { type: 'string', default: '5' }, delays: { type: 'string', default: '20,50,100' }, 'report-only': { type: 'boolean', default: false } },
@@ -150,15 +148,6 @@ const pm = (xs, d = 3) => (xs.length ? `${fmt(mean(xs), d)} ± ${fmt(std(xs), d)
 const taskIds = [...new Set(results.runs.map((r) => r.task))];
 const sel = (task, model) => results.runs.filter((r) => r.task === task && r.model === model);
 
-async function svg(spec) {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
-}
-
 // Figures: loss/accuracy curves per task (mean ± std over seeds) and the delay sweep.
 const figures = [];
 for (const task of taskIds) {
@@ -171,7 +160,7 @@ const sweepRows = results.runs.filter((r) => r.delay !== null).map((r) => ({ mod
 if (sweepRows.length) {
   writeFileSync(
     join(outDir, 'delay-sweep.svg'),
-    await svg({
+    await specToSVG({
       $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
       title: 'Delayed recall: best test accuracy vs delay (mean ± std over seeds; chance 0.25)',
       data: { values: sweepRows },

@@ -77,12 +77,7 @@ export async function resultToSVG(result: MesolveResult | ResultJSON, options: P
     resolve: { scale: { color: 'independent' } },
     config: { background: 'white', legend: { labelLimit: 320 } },
   };
-  const view = new vega.View(vega.parse(compile(spec).spec as vega.Spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return specToSVG(spec);
 }
 
 /** A time window to shade in the time panels of {@link networkToSVG} (e.g. a stimulus presentation). */
@@ -261,12 +256,7 @@ export async function networkToSVG(result: { toJSON(): Record<string, unknown> }
     resolve: { scale: { color: 'independent' as const } },
     config: { background: 'white', legend: { labelLimit: 320 } },
   } as TopLevelSpec;
-  const view = new vega.View(vega.parse(compile(spec).spec as vega.Spec), { renderer: 'none' });
-  try {
-    return await view.toSVG();
-  } finally {
-    view.finalize();
-  }
+  return specToSVG(spec);
 }
 
 /** One training run for {@link trainingCurvesToSVG}: its label (runs sharing a label are aggregated) and history. */
@@ -312,6 +302,11 @@ export async function trainingCurvesToSVG(runs: TrainingRun[], options: PlotOpti
     hconcat: ['test loss', 'training loss', 'test accuracy'].map(metricPanel),
     config: { background: 'white', legend: { labelLimit: 320 } },
   } as TopLevelSpec;
+  return specToSVG(spec);
+}
+
+/** Renders a vega-lite specification to SVG text (headless vega view, no canvas). */
+export async function specToSVG(spec: TopLevelSpec): Promise<string> {
   const view = new vega.View(vega.parse(compile(spec).spec as vega.Spec), { renderer: 'none' });
   try {
     return await view.toSVG();

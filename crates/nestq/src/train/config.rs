@@ -3,7 +3,7 @@
 
 use crate::error::{Error, Result};
 use crate::json::{as_arr, as_f64, as_obj, as_str, as_u64, as_usize, check_keys};
-use crate::neural::{Coupling, Readout};
+use crate::neural::{Coupling, LifParams, Readout};
 use serde_json::{Map, Value};
 
 /// Kind of the long-range links between distant hidden neurons.
@@ -89,18 +89,9 @@ pub struct NetConfig {
     pub n_out: usize,
     /// Time step (ms).
     pub dt: f64,
-    /// Membrane time constant (ms).
-    pub tau_m: f64,
-    /// Resting potential (mV).
-    pub v_rest: f64,
-    /// Reset potential (mV).
-    pub v_reset: f64,
-    /// Threshold (mV).
-    pub v_th: f64,
-    /// Membrane resistance (MΩ).
-    pub r_m: f64,
-    /// Refractory period (ms).
-    pub t_ref: f64,
+    /// LIF parameters shared by the hidden neurons (`i_ext` is 0 and `v0` is `v_rest`: inputs and
+    /// biases are trained instead).
+    pub neuron: LifParams,
     /// Ring radius of the recurrent connectivity (0: none).
     pub rec_radius: usize,
     /// Long-range links.
@@ -461,12 +452,7 @@ impl TrainConfig {
             n_hidden,
             n_out,
             dt,
-            tau_m,
-            v_rest,
-            v_reset,
-            v_th,
-            r_m: positive(neuron, "r_m", &nep, 10.0)?,
-            t_ref: non_negative(neuron, "t_ref", &nep, 0.0)?,
+            neuron: LifParams { tau_m, v_rest, v_reset, v_th, r_m: positive(neuron, "r_m", &nep, 10.0)?, t_ref: non_negative(neuron, "t_ref", &nep, 0.0)?, i_ext: 0.0, v0: v_rest },
             rec_radius: count_or(rec, "radius", &format!("{np}.recurrent"), 2, 0)?,
             links,
             readout_tau: positive(ro, "tau", &rp, 20.0)?,

@@ -261,12 +261,12 @@ impl Net {
         let c = &self.cfg;
         let (n_in, n_h, n_out, nl) = (c.n_in, c.n_hidden, c.n_out, c.links.pairs.len());
         let steps = x.len() / n_in;
-        let decay = libm::exp(-c.dt / c.tau_m);
+        let decay = libm::exp(-c.dt / c.neuron.tau_m);
         let a_out = libm::exp(-c.dt / c.readout_tau);
-        let ref_steps = ((c.t_ref / c.dt + 1e-3).floor() as usize).max(1);
+        let ref_steps = ((c.neuron.t_ref / c.dt + 1e-3).floor() as usize).max(1);
         let mut t = Tape {
             steps,
-            v: vec![c.v_rest; (steps + 1) * n_h],
+            v: vec![c.neuron.v_rest; (steps + 1) * n_h],
             vt: vec![0.0; steps * n_h],
             s: vec![0.0; steps * n_h],
             refr: vec![false; steps * n_h],
@@ -328,10 +328,10 @@ impl Net {
                 if ref_left[i] > 0 {
                     ref_left[i] -= 1;
                     t.refr[idx] = true;
-                    t.v[idx + n_h] = c.v_reset;
+                    t.v[idx + n_h] = c.neuron.v_reset;
                     continue;
                 }
-                let v_inf = c.v_rest + c.r_m * cur[i];
+                let v_inf = c.neuron.v_rest + c.neuron.r_m * cur[i];
                 t.vt[idx] = v_inf + (t.v[idx] - v_inf) * decay;
             }
             if n > 0 {
@@ -348,12 +348,12 @@ impl Net {
                 }
                 if c.smooth_spikes {
                     // ∫ surrogate: x̂/(1 + k|x̂|), x̂ = (Ṽ − v_th)/ϑ.
-                    let x = (t.vt[idx] - c.v_th) / (c.v_th - c.v_reset);
+                    let x = (t.vt[idx] - c.neuron.v_th) / (c.neuron.v_th - c.neuron.v_reset);
                     t.s[idx] = x / (1.0 + c.surrogate_slope * x.abs());
                     t.v[idx + n_h] = t.vt[idx];
-                } else if t.vt[idx] >= c.v_th {
+                } else if t.vt[idx] >= c.neuron.v_th {
                     t.s[idx] = 1.0;
-                    t.v[idx + n_h] = c.v_reset;
+                    t.v[idx + n_h] = c.neuron.v_reset;
                     ref_left[i] = ref_steps - 1;
                 } else {
                     t.v[idx + n_h] = t.vt[idx];
@@ -410,7 +410,7 @@ impl Net {
         let c = &self.cfg;
         let (n_in, n_h, n_out, nl) = (c.n_in, c.n_hidden, c.n_out, c.links.pairs.len());
         let steps = t.steps;
-        let decay = libm::exp(-c.dt / c.tau_m);
+        let decay = libm::exp(-c.dt / c.neuron.tau_m);
         let a_out = libm::exp(-c.dt / c.readout_tau);
         let mut gp = vec![0.0; self.layout.len];
         let win = (steps + 1 - c.readout_from.min(steps)) as f64;
@@ -477,10 +477,10 @@ impl Net {
                     continue;
                 }
                 let keep = if c.smooth_spikes { 1.0 } else { 1.0 - s_n[i] };
-                let vt = keep * vbar_next[i] + sbar[i] * surrogate(t.vt[idx] - c.v_th, c.surrogate_slope, c.v_th - c.v_reset);
+                let vt = keep * vbar_next[i] + sbar[i] * surrogate(t.vt[idx] - c.neuron.v_th, c.surrogate_slope, c.neuron.v_th - c.neuron.v_reset);
                 vtbar[i] = vt;
                 vbar[i] = decay * vt;
-                ibar[i] = c.r_m * (1.0 - decay) * vt;
+                ibar[i] = c.neuron.r_m * (1.0 - decay) * vt;
             }
             if n > 0 {
                 for (q, &(post, pre)) in self.rec.iter().enumerate() {
