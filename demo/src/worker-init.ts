@@ -4,7 +4,7 @@
  * workers; possible inside a Worker of a cross-origin isolated page) and announces the result.
  */
 import { init } from 'nestq';
-import type { InitMessage } from './protocol';
+import type { InitMessage, ProgressMessage } from './protocol';
 
 /** Starts the engine; posts `ready` with the start-up time, or the init error. Resolves to whether it started. */
 export function startEngine(post: (m: InitMessage) => void): Promise<boolean> {
@@ -19,4 +19,19 @@ export function startEngine(post: (m: InitMessage) => void): Promise<boolean> {
       return false;
     },
   );
+}
+
+/**
+ * An `onProgress` callback for `mesolve` that posts the fraction done of solve `id` at most
+ * every `everyMs` milliseconds (the page only shows it; a Worker message per step would flood it).
+ */
+export function progressReporter(id: number, post: (m: ProgressMessage) => void, everyMs = 50): (fraction: number) => void {
+  let last = 0;
+  return (fraction) => {
+    const now = performance.now();
+    if (now - last > everyMs) {
+      last = now;
+      post({ type: 'progress', id, fraction });
+    }
+  };
 }

@@ -5,7 +5,7 @@
  * not), so `init({threads: 2})` starts a rayon pool of two more workers here.
  */
 import { mesolve } from 'nestq';
-import { startEngine } from './worker-init';
+import { progressReporter, startEngine } from './worker-init';
 import { demoModel } from './model';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -19,17 +19,8 @@ self.onmessage = async (ev: MessageEvent<ToWorker>) => {
   if (msg.type !== 'solve' || !(await ready)) return;
   const { id, params } = msg;
   try {
-    let last = 0;
     const t = performance.now();
-    const r = mesolve(demoModel(params), {
-      onProgress: (fraction) => {
-        const now = performance.now();
-        if (now - last > 50) {
-          last = now;
-          post({ type: 'progress', id, fraction });
-        }
-      },
-    });
+    const r = mesolve(demoModel(params), { onProgress: progressReporter(id, post) });
     const solveMs = performance.now() - t;
     const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
     post({
