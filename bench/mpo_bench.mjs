@@ -13,19 +13,10 @@
 //   node bench/mpo_bench.mjs bench/mpo_chain32.json --threads 2 --out bench/out/mpo.mt --compare bench/out/mpo.native.result.json
 import { readFile, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { startWasmBench } from './wasm_start.mjs';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { threads: { type: 'string', default: '1' }, out: { type: 'string' }, compare: { type: 'string' } } });
-const [file] = positionals;
-if (!file) {
-  console.error('usage: node bench/mpo_bench.mjs MODEL.json [--threads 1|2] [--out PREFIX] [--compare NATIVE.result.json]');
-  process.exit(2);
-}
-const threads = Number(values.threads);
-const nq = await import('../pkg/dist/index.js');
+const { file, values, threads, nq, info } = await startWasmBench('node bench/mpo_bench.mjs MODEL.json [--threads 1|2] [--out PREFIX] [--compare NATIVE.result.json]', { out: { type: 'string' }, compare: { type: 'string' } });
 const { raw } = await import('../pkg/dist/raw.js');
-const info = await nq.init({ threads: threads === 1 ? false : threads });
-if (info.threads !== threads) throw new Error(`asked for ${threads} thread(s), got ${JSON.stringify(info)}`);
 // The generated init returns the existing instance's exports (the facade does not keep them).
 const { memory } = await raw().default();
 const text = await readFile(file, 'utf8');

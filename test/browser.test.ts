@@ -86,6 +86,19 @@ function bridgeSpec(o: Parameters<typeof nestBridgeModel>[0]): ModelSpec {
   };
 }
 
+/** Waits until the MNIST or chain view has a finished run on screen; fails on the view's error. */
+async function waitForViewRun(page: Page, view: 'mnist' | 'chain'): Promise<void> {
+  await page.waitForFunction(
+    (v) => {
+      const s = (window as unknown as { __nestq: PageState }).__nestq[v];
+      if (s?.error) throw new Error(`the ${v} view reported: ${s.error}`);
+      return s?.result !== undefined && !s.running;
+    },
+    view,
+    { timeout: 120_000, polling: 100 },
+  );
+}
+
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {
     const s = createNetServer();
@@ -230,15 +243,7 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
     // spikes appear on the canvas before the run ends (streamed in 25 ms chunks)
     await page.waitForFunction(() => ((window as unknown as { __nestq: PageState }).__nestq.mnist?.liveSpikes ?? 0) > 0, null, { timeout: 120_000, polling: 20 });
     const live = (await readState(page)).mnist!;
-    await page.waitForFunction(
-      () => {
-        const m = (window as unknown as { __nestq: PageState }).__nestq.mnist;
-        if (m?.error) throw new Error(`the MNIST view reported: ${m.error}`);
-        return m?.result !== undefined && !m.running;
-      },
-      null,
-      { timeout: 120_000, polling: 100 },
-    );
+    await waitForViewRun(page, 'mnist');
     const m = (await readState(page)).mnist!;
     const r = m.result!;
     expect(m.digit).toEqual({ label: digits[0]!.label, index: digits[0]!.index });
@@ -295,15 +300,7 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
     await page.locator('#chain-chi').selectOption(String(params.chiMax));
     await page.locator('#chain-t').selectOption(String(params.tEnd));
     await page.locator('#chain-run').click();
-    await page.waitForFunction(
-      () => {
-        const c = (window as unknown as { __nestq: PageState }).__nestq.chain;
-        if (c?.error) throw new Error(`the chain view reported: ${c.error}`);
-        return c?.result !== undefined && !c.running;
-      },
-      null,
-      { timeout: 120_000, polling: 100 },
-    );
+    await waitForViewRun(page, 'chain');
     const c = (await readState(page)).chain!;
     const r = c.result!;
     expect(r.params).toEqual(params);

@@ -6,39 +6,30 @@
  */
 import { mesolve } from 'nestq';
 import { chainModel } from './chain-model';
-import { progressReporter, startEngine } from './worker-init';
+import { progressReporter, serve } from './worker-init';
 import type { FromChainWorker, ToChainWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromChainWorker) => self.postMessage(m);
 
-const ready = startEngine(post);
-
-self.onmessage = async (ev: MessageEvent<ToChainWorker>) => {
-  const msg = ev.data;
-  if (msg.type !== 'run' || !(await ready)) return;
-  const { id, params } = msg;
-  try {
-    const t = performance.now();
-    const r = mesolve(chainModel(params), { onProgress: progressReporter(id, post) });
-    const solveMs = performance.now() - t;
-    const mpo = r.stats.mpo;
-    if (!mpo) throw new Error(`expected an MPO result, got method ${r.stats.method}`);
-    post({
-      type: 'chain',
-      result: {
-        id,
-        params,
-        times: Array.from(r.times),
-        z: Array.from({ length: params.sites }, (_, i) => Array.from(r.expect[`Z${i}`]!)),
-        bondDims: mpo.bond_dims,
-        cumulativeTruncationError: mpo.cumulative_truncation_error,
-        traceDrift: Array.from(r.physicality.traceDrift),
-        stats: r.stats,
-        solveMs,
-      },
-    });
-  } catch (e) {
-    post({ type: 'error', id, message: String(e instanceof Error ? `${e.name}: ${e.message}` : e) });
-  }
-};
+serve<ToChainWorker>(post, 'run', ({ id, params }) => {
+  const t = performance.now();
+  const r = mesolve(chainModel(params), { onProgress: progressReporter(id, post) });
+  const solveMs = performance.now() - t;
+  const mpo = r.stats.mpo;
+  if (!mpo) throw new Error(`expected an MPO result, got method ${r.stats.method}`);
+  post({
+    type: 'chain',
+    result: {
+      id,
+      params,
+      times: Array.from(r.times),
+      z: Array.from({ length: params.sites }, (_, i) => Array.from(r.expect[`Z${i}`]!)),
+      bondDims: mpo.bond_dims,
+      cumulativeTruncationError: mpo.cumulative_truncation_error,
+      traceDrift: Array.from(r.physicality.traceDrift),
+      stats: r.stats,
+      solveMs,
+    },
+  });
+});

@@ -1,10 +1,13 @@
 /// <reference lib="webworker" />
 /**
- * Start-up shared by the demo's workers: loads nestq's threaded build (a rayon pool of two more
- * workers; possible inside a Worker of a cross-origin isolated page) and announces the result.
+ * Start-up and message loop shared by the demo's workers: loads nestq's threaded build (a rayon
+ * pool of two more workers; possible inside a Worker of a cross-origin isolated page), announces
+ * the result, and serves the page's requests.
  */
 import { init } from 'nestq';
 import type { InitMessage, ProgressMessage } from './protocol';
+
+declare const self: DedicatedWorkerGlobalScope;
 
 /** Starts the engine; posts `ready` with the start-up time, or the init error. Resolves to whether it started. */
 export function startEngine(post: (m: InitMessage) => void): Promise<boolean> {
@@ -32,6 +35,24 @@ export function progressReporter(id: number, post: (m: ProgressMessage) => void,
     if (now - last > everyMs) {
       last = now;
       post({ type: 'progress', id, fraction });
+    }
+  };
+}
+
+/**
+ * A worker's message loop: starts the engine ({@link startEngine}), then runs `handle` for every
+ * message of kind `type` once the engine is ready, and posts what it throws as
+ * `{type: 'error', id, message}`.
+ */
+export function serve<M extends { type: string; id: number }>(post: (m: InitMessage) => void, type: M['type'], handle: (msg: M) => void | Promise<void>): void {
+  const ready = startEngine(post);
+  self.onmessage = async (ev: MessageEvent<M>) => {
+    const msg = ev.data;
+    if (msg.type !== type || !(await ready)) return;
+    try {
+      await handle(msg);
+    } catch (e) {
+      post({ type: 'error', id: msg.id, message: String(e instanceof Error ? `${e.name}: ${e.message}` : e) });
     }
   };
 }

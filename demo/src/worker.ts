@@ -5,39 +5,30 @@
  * not), so `init({threads: 2})` starts a rayon pool of two more workers here.
  */
 import { mesolve } from 'nestq';
-import { progressReporter, startEngine } from './worker-init';
+import { progressReporter, serve } from './worker-init';
 import { demoModel } from './model';
 import type { FromWorker, ToWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
 
-const ready = startEngine(post);
-
-self.onmessage = async (ev: MessageEvent<ToWorker>) => {
-  const msg = ev.data;
-  if (msg.type !== 'solve' || !(await ready)) return;
-  const { id, params } = msg;
-  try {
-    const t = performance.now();
-    const r = mesolve(demoModel(params), { onProgress: progressReporter(id, post) });
-    const solveMs = performance.now() - t;
-    const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
-    post({
-      type: 'result',
-      result: {
-        id,
-        params,
-        times: Array.from(r.times),
-        expect: plain(r.expect),
-        measures: plain(r.measures),
-        minEigenvalue: Array.from(r.physicality.minEigenvalue),
-        finalState: { dims: r.finalState.dims, data: Array.from(r.finalState.data) },
-        stats: r.stats,
-        solveMs,
-      },
-    });
-  } catch (e) {
-    post({ type: 'error', id, message: String(e instanceof Error ? `${e.name}: ${e.message}` : e) });
-  }
-};
+serve<ToWorker>(post, 'solve', ({ id, params }) => {
+  const t = performance.now();
+  const r = mesolve(demoModel(params), { onProgress: progressReporter(id, post) });
+  const solveMs = performance.now() - t;
+  const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
+  post({
+    type: 'result',
+    result: {
+      id,
+      params,
+      times: Array.from(r.times),
+      expect: plain(r.expect),
+      measures: plain(r.measures),
+      minEigenvalue: Array.from(r.physicality.minEigenvalue),
+      finalState: { dims: r.finalState.dims, data: Array.from(r.finalState.data) },
+      stats: r.stats,
+      solveMs,
+    },
+  });
+});
