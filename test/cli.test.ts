@@ -466,19 +466,17 @@ describe('nestq run with the MPO solver: npm against native', () => {
     expect(bonds[4]![2]).toBeGreaterThan(1);
   });
 
-  it('10 qubits at chi 16 (truncating): equal within the truncation error', { timeout: TIMEOUT }, () => {
-    // rounding differs between native and wasm SVDs (FMA, SIMD widths), and truncation turns it
-    // into differences of the size of what is discarded: √(discarded weight) in amplitude
+  it('10 qubits at chi 16 (truncating): equal within 1e-10 too', { timeout: TIMEOUT }, () => {
+    // Native and wasm SVDs round differently (FMA, SIMD widths), but with the same Trotter
+    // schedule (a progress callback no longer splits it) the rounding differences stay ~1e-15
+    // and take the same truncation decisions: the same bond dimensions and truncation error.
     const [npm, native] = both('mpo10', chain(10, 16, 1e-14));
     expect(npm.stats.max_bond).toBe(16);
-    // the Trotter schedule does not depend on the build or on progress reporting
+    expect(jsonDiffs(npm, native, ['$.stats.wall_s', '$.stats.trotter_error', '$.stats.error_estimate'])).toEqual([]);
     expect(npm.stats.rhs_evals).toBe(native.stats.rhs_evals);
+    expect(npm.stats.mpo!.bond_dims).toEqual(native.stats.mpo!.bond_dims);
     expect(npm.stats.mpo!.bond_dims.map((b) => b.length)).toEqual(Array(5).fill(9));
-    const tol = 10 * Math.sqrt(npm.stats.truncation_error!) + 1e-10;
-    for (const k of ['Z0', 'X2X3']) {
-      const a = (npm.expect as Record<string, number[]>)[k]!, b = (native.expect as Record<string, number[]>)[k]!;
-      a.forEach((x, i) => expect(Math.abs(x - b[i]!), `${k}[${i}]`).toBeLessThanOrEqual(tol));
-    }
+    expect(npm.stats.truncation_error!).toBeGreaterThan(0);
     expect(npm.stats.truncation_error!).toBeLessThan(1e-4);
   });
 });
