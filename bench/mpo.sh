@@ -20,15 +20,16 @@ jsonl=bench/out/mpo.jsonl
 load1() { cut -d' ' -f1 /proc/loadavg; }
 echo "{\"bench\": \"machine\", \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"node\": \"$(node --version)\", \"rustc\": \"$(rustc --version)\", \"date\": \"$(date -u '+%F %T UTC')\", \"model\": \"${model#"$PWD"/}\"}" | tee -a "$jsonl"
 
-# Appends a row (a JSON line on stdin) with the load before ($1) and after.
+# Appends a row (the last JSON line on stdin) with the load before ($1) and after the run.
 row() { node -e '
 let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
   const r = JSON.parse(s.trim().split("\n").filter((l) => l.startsWith("{\"bench\"")).at(-1));
-  console.log(JSON.stringify({ ...r, load_before: Number(process.argv[1]), load_after: Number(process.argv[2]) }));
-});' "$1" "$(load1)" | tee -a "$jsonl"; }
+  const after = Number(require("fs").readFileSync("/proc/loadavg", "utf8").split(" ")[0]);
+  console.log(JSON.stringify({ ...r, load_before: Number(process.argv[1]), load_after: after }));
+});' "$1" | tee -a "$jsonl"; }
 
 cargo bench -q -p nestq --bench mpo --no-run
-l=$(load1); cargo bench -q -p nestq --bench mpo -- "$model" --out="$PWD/bench/out/mpo.native" | tee /dev/stderr | row "$l"
+l=$(load1); cargo bench -q -p nestq --bench mpo -- "$model" --out="$PWD/bench/out/mpo.native" | tee >(grep -v '^{' >&2) | row "$l"
 for t in 1 2; do
   v=$([ "$t" = 1 ] && echo st || echo mt)
   l=$(load1); node bench/mpo_bench.mjs "$model" --threads "$t" --out "bench/out/mpo.$v" --compare bench/out/mpo.native.result.json | row "$l"
@@ -39,7 +40,7 @@ const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\
 const native = JSON.parse(require("fs").readFileSync("bench/out/mpo.native.result.json", "utf8"));
 const last = (v) => v[v.length - 1];
 const f = (x, d = 2) => (x == null ? "—" : x.toFixed(d));
-console.log("\n| impl | threads | wall (s) | memory | max bond | truncation error | gates | max |Δ⟨O⟩| vs native (final) | load 1 min (before → after) |");
+console.log("\n| impl | threads | wall (s) | memory | max bond | truncation error | gates | max abs Δ⟨O⟩ vs native (at t_end) | load 1 min (before → after) |");
 console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
 for (const r of rows.filter((r) => r.bench === "mpo")) {
   const isNative = r.impl === "native";

@@ -479,4 +479,14 @@ describe('nestq run with the MPO solver: npm against native', () => {
     expect(npm.stats.truncation_error!).toBeGreaterThan(0);
     expect(npm.stats.truncation_error!).toBeLessThan(1e-4);
   });
+
+  it('16 qubits (dense ρ beyond the memory budget): final_state [] and final_state_omitted, like native', { timeout: TIMEOUT }, () => {
+    const spec = { ...chain(16, 8, 1e-10), times: { start: 0, stop: 0.2, count: 3 } };
+    const [npm, native] = both('mpo16', spec);
+    expect(native.final_state).toEqual([]);
+    expect(npm.final_state).toEqual([]);
+    expect(npm.stats.mpo!.final_state_omitted).toBe(true);
+    expect(npm.stats.warnings.join('\n')).toMatch(/final_state omitted/);
+    expect(jsonDiffs(npm, native, ['$.stats.wall_s', '$.stats.trotter_error', '$.stats.error_estimate'])).toEqual([]);
+  });
 });
