@@ -4,18 +4,15 @@
  * first opened) with its own nestq instance, threaded build (`init({threads: 2})`): the gates
  * of each even/odd TEBD layer act on disjoint bonds and run in parallel on the rayon pool.
  */
-import { mesolve } from 'nestq';
 import { chainModel } from './chain-model';
-import { progressReporter, serve } from './worker-init';
+import { serve, solveWithProgress } from './worker-init';
 import type { FromChainWorker, ToChainWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromChainWorker) => self.postMessage(m);
 
 serve<ToChainWorker>(post, 'run', ({ id, params }) => {
-  const t = performance.now();
-  const r = mesolve(chainModel(params), { onProgress: progressReporter(id, post) });
-  const solveMs = performance.now() - t;
+  const { r, solveMs } = solveWithProgress(chainModel(params), id, post);
   const mpo = r.stats.mpo;
   if (!mpo) throw new Error(`expected an MPO result, got method ${r.stats.method}`);
   post({

@@ -4,7 +4,7 @@
  * pool of two more workers; possible inside a Worker of a cross-origin isolated page), announces
  * the result, and serves the page's requests.
  */
-import { init } from 'nestq';
+import { init, mesolve, type MesolveResult, type ModelSpec } from 'nestq';
 import type { InitMessage, ProgressMessage } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -22,6 +22,13 @@ export function startEngine(post: (m: InitMessage) => void): Promise<boolean> {
       return false;
     },
   );
+}
+
+/** `mesolve(spec)` posting its progress as solve `id`; returns the result and its wall time (ms). */
+export function solveWithProgress(spec: ModelSpec, id: number, post: (m: ProgressMessage) => void): { r: MesolveResult; solveMs: number } {
+  const t = performance.now();
+  const r = mesolve(spec, { onProgress: progressReporter(id, post) });
+  return { r, solveMs: performance.now() - t };
 }
 
 /**

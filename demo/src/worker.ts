@@ -4,8 +4,7 @@
  * may load its threaded build (the pool threads block on Atomics.wait, which the main thread may
  * not), so `init({threads: 2})` starts a rayon pool of two more workers here.
  */
-import { mesolve } from 'nestq';
-import { progressReporter, serve } from './worker-init';
+import { serve, solveWithProgress } from './worker-init';
 import { demoModel } from './model';
 import type { FromWorker, ToWorker } from './protocol';
 
@@ -13,9 +12,7 @@ declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
 
 serve<ToWorker>(post, 'solve', ({ id, params }) => {
-  const t = performance.now();
-  const r = mesolve(demoModel(params), { onProgress: progressReporter(id, post) });
-  const solveMs = performance.now() - t;
+  const { r, solveMs } = solveWithProgress(demoModel(params), id, post);
   const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
   post({
     type: 'result',
