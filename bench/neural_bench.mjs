@@ -6,17 +6,9 @@
 //   node bench/neural_bench.mjs bench/networks/lif1000_bridges500.json --threads 2
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
+import { startWasmBench } from './wasm_start.mjs';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { threads: { type: 'string', default: '1' }, reps: { type: 'string', default: '1' } } });
-const [file] = positionals;
-if (!file) {
-  console.error('usage: node bench/neural_bench.mjs NET.json [--threads 1|2] [--reps K]');
-  process.exit(2);
-}
-const threads = Number(values.threads);
-const nq = await import('../pkg/dist/index.js');
-await nq.init({ threads: threads === 1 ? false : threads });
+const { file, values, threads, nq } = await startWasmBench('node bench/neural_bench.mjs NET.json [--threads 1|2] [--reps K]', { reps: { type: 'string', default: '1' } });
 const text = await readFile(file, 'utf8');
 let best = null;
 for (let r = 0; r < Number(values.reps); r++) {

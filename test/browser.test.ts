@@ -5,7 +5,8 @@
  *
  * Needs /usr/bin/chromium (`bash scripts/ensure-chromium.sh`) and the built package
  * (pkg/dist, pkg/wasm/{st,mt}). Run: `npx vitest run test/browser.test.ts --pool=forks`.
- * Leaves screenshots in out/demo.png, out/demo-paper.png and out/demo-mnist.png (the MNIST view).
+ * Leaves screenshots in out/demo.png, out/demo-paper.png, out/demo-mnist.png (the MNIST view) and
+ * out/demo-chain.png (the long-chain MPO view).
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
@@ -18,6 +19,8 @@ import { buildNetwork, type Digit } from '../examples/mnist/network.mjs';
 import { init, mesolve, nestBridgeModel, runNetwork, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
 import type { ResultJSON } from '../pkg/dist/spec.js';
 import type { MnistState } from '../demo/src/mnist.js';
+import type { ChainState } from '../demo/src/chain.js';
+import { chainModel } from '../demo/src/chain-model.js';
 import { compareWithQutip, fixtureNames, fixtureTolerance, fromResultJSON, loadFixture } from './helpers.js';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +45,7 @@ interface PageState {
   result?: PageResult;
   error?: string;
   mnist?: MnistState;
+  chain?: ChainState;
 }
 
 const example = JSON.parse(readFileSync(resolve(repo, 'examples/nest_bridge.json'), 'utf8')) as ModelSpec;
@@ -80,6 +84,19 @@ function bridgeSpec(o: Parameters<typeof nestBridgeModel>[0]): ModelSpec {
     observables: { X0: 'X0', X1: 'X1', Z0: 'Z0', Z1: 'Z1', X0X1: 'X0 X1' },
     measures: ['concurrence:0,1'],
   };
+}
+
+/** Waits until the MNIST or chain view has a finished run on screen; fails on the view's error. */
+async function waitForViewRun(page: Page, view: 'mnist' | 'chain'): Promise<void> {
+  await page.waitForFunction(
+    (v) => {
+      const s = (window as unknown as { __nestq: PageState }).__nestq[v];
+      if (s?.error) throw new Error(`the ${v} view reported: ${s.error}`);
+      return s?.result !== undefined && !s.running;
+    },
+    view,
+    { timeout: 120_000, polling: 100 },
+  );
 }
 
 function freePort(): Promise<number> {
@@ -226,15 +243,7 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
     // spikes appear on the canvas before the run ends (streamed in 25 ms chunks)
     await page.waitForFunction(() => ((window as unknown as { __nestq: PageState }).__nestq.mnist?.liveSpikes ?? 0) > 0, null, { timeout: 120_000, polling: 20 });
     const live = (await readState(page)).mnist!;
-    await page.waitForFunction(
-      () => {
-        const m = (window as unknown as { __nestq: PageState }).__nestq.mnist;
-        if (m?.error) throw new Error(`the MNIST view reported: ${m.error}`);
-        return m?.result !== undefined && !m.running;
-      },
-      null,
-      { timeout: 120_000, polling: 100 },
-    );
+    await waitForViewRun(page, 'mnist');
     const m = (await readState(page)).mnist!;
     const r = m.result!;
     expect(m.digit).toEqual({ label: digits[0]!.label, index: digits[0]!.index });
@@ -275,6 +284,68 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
     expect(r3.spikes).toEqual(runNetwork(buildNetwork([digits[3]!])).spikes);
     await page.locator('#tab-bridge').click();
     expect(await page.locator('#view-bridge').isVisible()).toBe(true);
+  }, 240_000);
+
+  it('chain view: a 12-qubit MPO chain in the threaded worker, with progress; ⟨σz_i⟩ and bond dimensions equal Node\'s', async () => {
+    // the view's model is the benchmark chain: all 32 sites give bench/mpo_chain32.json's model
+    // (only the output times are denser, every 0.1 instead of 0.2, for the heat maps)
+    const bench = JSON.parse(readFileSync(resolve(repo, 'bench/mpo_chain32.json'), 'utf8')) as ModelSpec;
+    const full = chainModel({ sites: 32, chiMax: 64, tEnd: 4 });
+    for (const k of ['dims', 'hamiltonian', 'jumps', 'initial', 'solver'] as const) expect(full[k], k).toEqual(bench[k]);
+    expect(full.times).toEqual({ start: 0, stop: 4, count: 41 });
+
+    await page.locator('#tab-chain').click();
+    expect(await page.locator('#view-chain').isVisible()).toBe(true);
+    await page.waitForFunction(() => (window as unknown as { __nestq: PageState }).__nestq.chain?.ready === true, null, { timeout: 120_000, polling: 100 });
+    const params = { sites: 12, chiMax: 16, tEnd: 2 };
+    await page.locator('#chain-sites').fill(String(params.sites));
+    await page.locator('#chain-chi').selectOption(String(params.chiMax));
+    await page.locator('#chain-t').selectOption(String(params.tEnd));
+    await page.locator('#chain-run').click();
+    await waitForViewRun(page, 'chain');
+    const c = (await readState(page)).chain!;
+    const r = c.result!;
+    expect(r.params).toEqual(params);
+    // solved by the threaded build, with progress messages on the way
+    expect(c.runtime).toMatchObject({ threaded: true, simd: true, platform: 'browser' });
+    expect(c.runtime!.threads).toBeGreaterThanOrEqual(2);
+    expect(c.progress.messages).toBeGreaterThan(0);
+    expect(r.stats.method).toBe('mpo');
+
+    // the same model in Node (single-threaded build, no progress callback)
+    const node = mesolve(chainModel(params));
+    expectClose('times', r.times, node.times);
+    expect(r.z).toHaveLength(params.sites);
+    r.z.forEach((z, i) => expectClose(`⟨σz_${i}⟩`, z, node.expect[`Z${i}`]));
+    expect(r.bondDims).toEqual(node.stats.mpo!.bond_dims);
+    expect(r.bondDims).toHaveLength(node.times.length);
+    expect(r.bondDims.every((b) => b.length === params.sites - 1)).toBe(true);
+    expectClose('cumulative truncation error', r.cumulativeTruncationError, node.stats.mpo!.cumulative_truncation_error);
+    expectClose('truncation error', [r.stats.truncation_error!], [node.stats.truncation_error!]);
+    expect(r.stats.max_bond).toBe(node.stats.max_bond);
+    expect(r.stats.max_bond).toBe(params.chiMax);
+    // a progress callback does not change the Trotter schedule: the same gate count
+    expect(r.stats.rhs_evals).toBe(node.stats.rhs_evals);
+    // ⟨σz⟩ moves (the Néel state relaxes) and the bonds grow from the product state's 1
+    expect(Math.max(...r.z.map((z) => Math.abs(z.at(-1)! - z[0]!)))).toBeGreaterThan(0.1);
+    expect(r.bondDims[0]).toEqual(Array(params.sites - 1).fill(1));
+
+    // both heat maps and the summary are drawn (coloured pixels on their canvases)
+    const coloured = await page.evaluate(() =>
+      ['chain-z', 'chain-bonds', 'chain-summary'].map((id) => {
+        const cv = document.querySelector(`#${id} canvas`) as HTMLCanvasElement | null;
+        if (!cv) return 0;
+        const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+        let n = 0;
+        for (let i = 0; i < d.length; i += 4) if (Math.max(d[i]!, d[i + 1]!, d[i + 2]!) - Math.min(d[i]!, d[i + 1]!, d[i + 2]!) > 40) n++;
+        return n;
+      }),
+    );
+    expect(coloured[0], '⟨σz⟩ heat map').toBeGreaterThan(5000);
+    expect(coloured[1], 'bond heat map').toBeGreaterThan(5000);
+    expect(coloured[2], 'summary').toBeGreaterThan(200);
+    await expect(page.locator('#chain-status').innerText()).resolves.toMatch(new RegExp(`^12 qubits, χ_max 16: largest bond 16, truncation error .*threaded, 2 threads`));
+    await page.screenshot({ path: resolve(repo, 'out/demo-chain.png'), fullPage: true });
   }, 240_000);
 
   it('logged no page errors', () => {

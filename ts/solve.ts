@@ -40,7 +40,10 @@ export interface MesolveResult {
   measures: Record<string, Float64Array>;
   /** |Tr ρ − 1|, max|ρ − ρ†| and the smallest eigenvalue of ρ at each output time. */
   physicality: { traceDrift: Float64Array; hermiticityError: Float64Array; minEigenvalue: Float64Array };
-  /** ρ at the last output time. */
+  /**
+   * ρ at the last output time. Method `mpo` leaves `data` empty when the dense ρ exceeds the
+   * memory budget (`stats.mpo.final_state_omitted`; `dims` are still the model's).
+   */
   finalState: DensityMatrixData;
   /** Method, steps, warnings (e.g. the complete-positivity warning of the NEST cross term). */
   stats: StatsJSON;
@@ -108,8 +111,9 @@ export function resultToJSON(r: MesolveResult): ResultJSON {
   }
   const measures: ResultJSON['measures'] = {};
   for (const [k, v] of Object.entries(r.measures)) measures[k] = Array.from(v);
-  const n = r.finalState.dims.reduce((a, b) => a * b, 1);
   const d = r.finalState.data;
+  // from the data, not from dims: an omitted MPO final state has the model's dims but no entries
+  const n = Math.round(Math.sqrt(d.length / 2));
   const final_state = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): [number, number] => [d[2 * (i * n + j)]!, d[2 * (i * n + j) + 1]!]));
   return {
     times: Array.from(r.times),

@@ -3,10 +3,11 @@
  * for test/browser.test.ts.
  */
 import type { RuntimeInfo } from 'nestq';
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { COUPLINGS, DEFAULT_PARAMS, INITIAL_STATES, type Coupling, type DemoParams, type InitialKey } from './model';
 import { setupMnistView, type MnistState } from './mnist';
+import { setupChainView, type ChainState } from './chain';
+import { render } from './vega';
 import type { DemoResult, FromWorker, ToWorker } from './protocol';
 
 /** What the page exposes for tests and curious people (`window.__nestq` in the console). */
@@ -26,6 +27,8 @@ export interface DemoState {
   error?: string;
   /** The "Network / MNIST" view (set once the view was first opened). */
   mnist?: MnistState;
+  /** The "Long chain (MPO)" view (set once the view was first opened). */
+  chain?: ChainState;
 }
 
 declare global {
@@ -89,21 +92,30 @@ showControls(state.params);
 
 // ---------------------------------------------------------------- views
 
-/** Shows a view; the MNIST view starts its network worker when first opened (also via `#mnist`). */
-let mnistStarted = false;
-function showView(which: 'bridge' | 'mnist'): void {
-  $('view-bridge').hidden = which !== 'bridge';
-  $('view-mnist').hidden = which !== 'mnist';
-  $('tab-bridge').classList.toggle('active', which === 'bridge');
-  $('tab-mnist').classList.toggle('active', which === 'mnist');
-  if (which === 'mnist' && !mnistStarted) {
-    mnistStarted = true;
-    setupMnistView((s) => (state.mnist = s));
+/**
+ * The views (tab `#tab-NAME`, element `#view-NAME`, URL hash `#NAME`); the MNIST and chain
+ * views start their own worker when first opened.
+ */
+const viewSetup = {
+  bridge: () => {},
+  mnist: () => setupMnistView((s) => (state.mnist = s)),
+  chain: () => setupChainView((s) => (state.chain = s)),
+};
+type ViewName = keyof typeof viewSetup;
+const started = new Set<ViewName>(['bridge']);
+function showView(which: ViewName): void {
+  for (const v of Object.keys(viewSetup) as ViewName[]) {
+    $(`view-${v}`).hidden = v !== which;
+    $(`tab-${v}`).classList.toggle('active', v === which);
+  }
+  if (!started.has(which)) {
+    started.add(which);
+    viewSetup[which]();
   }
 }
-$('tab-bridge').addEventListener('click', () => showView('bridge'));
-$('tab-mnist').addEventListener('click', () => showView('mnist'));
-if (location.hash === '#mnist') showView('mnist');
+for (const v of Object.keys(viewSetup) as ViewName[]) $(`tab-${v}`).addEventListener('click', () => showView(v));
+const hashView = location.hash.slice(1);
+if (hashView in viewSetup) showView(hashView as ViewName);
 
 // ---------------------------------------------------------------- worker
 
@@ -177,17 +189,6 @@ function showRuntime(r: RuntimeInfo, initMs: number): void {
 }
 
 // ---------------------------------------------------------------- plots
-
-const views = new Map<string, View>();
-
-async function render(id: string, spec: TopLevelSpec): Promise<void> {
-  views.get(id)?.finalize();
-  const el = $(id);
-  el.replaceChildren();
-  const view = new View(parse(compile(spec).spec), { renderer: 'canvas', container: el, hover: true });
-  views.set(id, view);
-  await view.runAsync();
-}
 
 const WIDTH = 400;
 const HEIGHT = 210;

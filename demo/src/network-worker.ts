@@ -11,65 +11,56 @@
  * unchanged, and its result is what the page reports.
  */
 import { runNetwork, type NetworkSpec } from 'nestq';
-import { startEngine } from './worker-init';
+import { serve } from './worker-init';
 import type { FromNetworkWorker, ToNetworkWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromNetworkWorker) => self.postMessage(m);
 
-const ready = startEngine(post);
-
 let current = 0;
 
-self.onmessage = async (ev: MessageEvent<ToNetworkWorker>) => {
-  const msg = ev.data;
-  if (msg.type !== 'run' || !(await ready)) return;
-  const { id, spec, chunkMs } = msg;
+serve<ToNetworkWorker>(post, 'run', async ({ id, spec, chunkMs }) => {
   current = id;
-  try {
-    const steps = Math.round(spec.duration / spec.dt);
-    const chunkSteps = Math.max(1, Math.round(chunkMs / spec.dt));
-    let sent: { neuron: string; t: number }[] = [];
-    let computeMs = 0;
-    let chunks = 0;
-    let prefixOk = true;
-    for (let end = Math.min(chunkSteps, steps); ; end = Math.min(end + chunkSteps, steps)) {
-      // Yield between chunks so a newer request (another digit) can cancel this one.
-      await new Promise((r) => setTimeout(r, 0));
-      if (current !== id) return;
-      const last = end === steps;
-      const part: NetworkSpec = last ? spec : { ...spec, duration: end * spec.dt, record: { ...spec.record, v: [], bridge_expect: false } };
-      const t = performance.now();
-      const r = runNetwork(part);
-      computeMs += performance.now() - t;
-      chunks += 1;
-      const spikes = r.spikes;
-      for (let i = 0; i < sent.length; i++) {
-        if (spikes[i]?.neuron !== sent[i]!.neuron || spikes[i]?.t !== sent[i]!.t) {
-          prefixOk = false;
-          break;
-        }
-      }
-      post({ type: 'spikes', id, t: end * spec.dt, spikes: spikes.slice(sent.length) });
-      sent = spikes;
-      if (last) {
-        const j = r.toJSON() as { stats: Record<string, unknown>; bridges: { concurrence: number[] }[]; times: number[] };
-        post({
-          type: 'done',
-          id,
-          spikes: r.spikes,
-          stats: j.stats,
-          times: j.times,
-          concurrence: j.bridges.map((b) => b.concurrence),
-          chunks,
-          computeMs,
-          fullRunMs: Number(j.stats.wall_s) * 1000,
-          prefixOk,
-        });
-        return;
+  const steps = Math.round(spec.duration / spec.dt);
+  const chunkSteps = Math.max(1, Math.round(chunkMs / spec.dt));
+  let sent: { neuron: string; t: number }[] = [];
+  let computeMs = 0;
+  let chunks = 0;
+  let prefixOk = true;
+  for (let end = Math.min(chunkSteps, steps); ; end = Math.min(end + chunkSteps, steps)) {
+    // Yield between chunks so a newer request (another digit) can cancel this one.
+    await new Promise((r) => setTimeout(r, 0));
+    if (current !== id) return;
+    const last = end === steps;
+    const part: NetworkSpec = last ? spec : { ...spec, duration: end * spec.dt, record: { ...spec.record, v: [], bridge_expect: false } };
+    const t = performance.now();
+    const r = runNetwork(part);
+    computeMs += performance.now() - t;
+    chunks += 1;
+    const spikes = r.spikes;
+    for (let i = 0; i < sent.length; i++) {
+      if (spikes[i]?.neuron !== sent[i]!.neuron || spikes[i]?.t !== sent[i]!.t) {
+        prefixOk = false;
+        break;
       }
     }
-  } catch (e) {
-    post({ type: 'error', id, message: String(e instanceof Error ? `${e.name}: ${e.message}` : e) });
+    post({ type: 'spikes', id, t: end * spec.dt, spikes: spikes.slice(sent.length) });
+    sent = spikes;
+    if (last) {
+      const j = r.toJSON() as { stats: Record<string, unknown>; bridges: { concurrence: number[] }[]; times: number[] };
+      post({
+        type: 'done',
+        id,
+        spikes: r.spikes,
+        stats: j.stats,
+        times: j.times,
+        concurrence: j.bridges.map((b) => b.concurrence),
+        chunks,
+        computeMs,
+        fullRunMs: Number(j.stats.wall_s) * 1000,
+        prefixOk,
+      });
+      return;
+    }
   }
-};
+});

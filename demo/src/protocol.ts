@@ -1,6 +1,7 @@
 /** Messages between the page and the solver worker. */
 import type { RuntimeInfo, StatsJSON } from 'nestq';
 import type { DemoParams } from './model';
+import type { ChainParams } from './chain-model';
 
 export type ToWorker = { type: 'solve'; id: number; params: DemoParams };
 
@@ -23,10 +24,36 @@ export interface DemoResult {
 /** What every demo worker posts while it starts the engine (see `startEngine`). */
 export type InitMessage = { type: 'ready'; runtime: RuntimeInfo; initMs: number } | { type: 'error'; id: number | null; message: string };
 
-export type FromWorker =
-  | InitMessage
-  | { type: 'progress'; id: number; fraction: number }
-  | { type: 'result'; result: DemoResult };
+/** A running solve's fraction done (0…1), posted at most every 50 ms (see `progressReporter`). */
+export type ProgressMessage = { type: 'progress'; id: number; fraction: number };
+
+export type FromWorker = InitMessage | ProgressMessage | { type: 'result'; result: DemoResult };
+
+// ---------------------------------------------------------------- the chain view's MPO worker
+
+/** Solve the chain of `params` with method `mpo`. */
+export type ToChainWorker = { type: 'run'; id: number; params: ChainParams };
+
+/** A chain solve's result, in plain arrays (what the chain view plots and exposes). */
+export interface ChainResult {
+  id: number;
+  params: ChainParams;
+  /** Output times. */
+  times: number[];
+  /** ⟨σz_i⟩(t): `z[i][k]` for site i at `times[k]`. */
+  z: number[][];
+  /** `stats.mpo.bond_dims`: `bondDims[k][b]`, bond b (sites b, b+1) at `times[k]`. */
+  bondDims: number[][];
+  /** `stats.mpo.cumulative_truncation_error`: summed discarded weight up to each output time. */
+  cumulativeTruncationError: number[];
+  /** |Tr ρ − 1| at each output time. */
+  traceDrift: number[];
+  stats: StatsJSON;
+  /** Wall time of `mesolve` in the worker, ms. */
+  solveMs: number;
+}
+
+export type FromChainWorker = InitMessage | ProgressMessage | { type: 'chain'; result: ChainResult };
 
 // ---------------------------------------------------------------- the MNIST view's network worker
 

@@ -4,49 +4,28 @@
  * may load its threaded build (the pool threads block on Atomics.wait, which the main thread may
  * not), so `init({threads: 2})` starts a rayon pool of two more workers here.
  */
-import { mesolve } from 'nestq';
-import { startEngine } from './worker-init';
+import { serve, solveWithProgress } from './worker-init';
 import { demoModel } from './model';
 import type { FromWorker, ToWorker } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 const post = (m: FromWorker) => self.postMessage(m);
 
-const ready = startEngine(post);
-
-self.onmessage = async (ev: MessageEvent<ToWorker>) => {
-  const msg = ev.data;
-  if (msg.type !== 'solve' || !(await ready)) return;
-  const { id, params } = msg;
-  try {
-    let last = 0;
-    const t = performance.now();
-    const r = mesolve(demoModel(params), {
-      onProgress: (fraction) => {
-        const now = performance.now();
-        if (now - last > 50) {
-          last = now;
-          post({ type: 'progress', id, fraction });
-        }
-      },
-    });
-    const solveMs = performance.now() - t;
-    const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
-    post({
-      type: 'result',
-      result: {
-        id,
-        params,
-        times: Array.from(r.times),
-        expect: plain(r.expect),
-        measures: plain(r.measures),
-        minEigenvalue: Array.from(r.physicality.minEigenvalue),
-        finalState: { dims: r.finalState.dims, data: Array.from(r.finalState.data) },
-        stats: r.stats,
-        solveMs,
-      },
-    });
-  } catch (e) {
-    post({ type: 'error', id, message: String(e instanceof Error ? `${e.name}: ${e.message}` : e) });
-  }
-};
+serve<ToWorker>(post, 'solve', ({ id, params }) => {
+  const { r, solveMs } = solveWithProgress(demoModel(params), id, post);
+  const plain = (o: Record<string, Float64Array>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Array.from(v)]));
+  post({
+    type: 'result',
+    result: {
+      id,
+      params,
+      times: Array.from(r.times),
+      expect: plain(r.expect),
+      measures: plain(r.measures),
+      minEigenvalue: Array.from(r.physicality.minEigenvalue),
+      finalState: { dims: r.finalState.dims, data: Array.from(r.finalState.data) },
+      stats: r.stats,
+      solveMs,
+    },
+  });
+});

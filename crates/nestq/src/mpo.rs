@@ -461,6 +461,11 @@ impl Mpo {
         self.tensors.iter().map(|t| t.chi_r).max().unwrap_or(1)
     }
 
+    /// Bond dimensions `[χ_1, …, χ_{N−1}]`: entry b is the bond between sites b and b+1.
+    pub fn bond_dims(&self) -> Vec<usize> {
+        self.tensors.iter().take(self.len().saturating_sub(1)).map(|t| t.chi_r).collect()
+    }
+
     /// The dense ρ (`n × n`); refused when `16·n²` bytes exceed `budget_bytes`.
     pub fn to_dense(&self, budget_bytes: u128) -> Result<DMatrix<C64>> {
         let n: usize = self.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).unwrap_or(usize::MAX);
@@ -1150,6 +1155,8 @@ pub struct Tebd {
     pub truncation_error: f64,
     /// Gate applications so far (two-site gates and swaps).
     pub gates: u64,
+    /// Largest bond dimension after any operation so far (gate layer or re-canonicalisation).
+    pub max_bond: usize,
 }
 
 /// One operation of a Trotter schedule.
@@ -1260,6 +1267,7 @@ impl Tebd {
             order: opts.order,
             truncation_error: 0.0,
             gates: 0,
+            max_bond: 1,
         })
     }
 
@@ -1350,7 +1358,9 @@ impl Tebd {
         }
     }
 
-    fn run(&mut self, mpo: &mut Mpo, mut ops: Vec<Op>) -> Result<()> {
+    /// Runs a schedule; after each operation `report(k, n)` is told that k of its n operations
+    /// are done and may return `false` to stop (then `Ok(false)`).
+    fn run(&mut self, mpo: &mut Mpo, mut ops: Vec<Op>, report: &mut dyn FnMut(usize, usize) -> bool) -> Result<bool> {
         // Adjacent applications of the same time-independent layer merge exactly:
         // e^{a𝓛}e^{b𝓛} = e^{(a+b)𝓛} (the "first-same-as-last" fusion of Strang steps).
         if self.time_independent {
@@ -1366,13 +1376,18 @@ impl Tebd {
             }
             ops = merged;
         }
-        for op in ops {
+        let n = ops.len();
+        for (k, op) in ops.into_iter().enumerate() {
             match op {
                 Op::Canon => self.truncation_error += mpo.canonicalize(&self.trunc)?,
                 Op::Layer(li, tau, t) => self.apply_layer(mpo, li, tau, t)?,
             }
+            self.max_bond = self.max_bond.max(mpo.max_bond());
+            if !report(k + 1, n) {
+                return Ok(false);
+            }
         }
-        Ok(())
+        Ok(true)
     }
 
     /// One Trotter step of size τ from time t (order 2 or 4).
@@ -1383,11 +1398,19 @@ impl Tebd {
     /// `n` Trotter steps of size τ from time t, with the half layers of consecutive steps fused
     /// when the generator is time-independent.
     pub fn steps(&mut self, mpo: &mut Mpo, tau: f64, t: f64, n: u64) -> Result<()> {
+        self.steps_reporting(mpo, tau, t, n, &mut |_| true).map(|_| ())
+    }
+
+    /// [`Tebd::steps`] that calls `report(fraction of the n steps done)` after each operation
+    /// of the fused schedule (a gate layer or a re-canonicalisation). The schedule — and so the
+    /// result and the gate count — does not depend on `report`; it returns `Ok(false)` when
+    /// `report` returned `false` (the MPO is then left between two operations).
+    pub fn steps_reporting(&mut self, mpo: &mut Mpo, tau: f64, t: f64, n: u64, report: &mut dyn FnMut(f64) -> bool) -> Result<bool> {
         let mut ops = Vec::new();
         for k in 0..n {
             self.push_step(&mut ops, tau, t + tau * k as f64);
         }
-        self.run(mpo, ops)
+        self.run(mpo, ops, &mut |k, len| report(k as f64 / len.max(1) as f64))
     }
 }
 
@@ -1399,8 +1422,15 @@ impl Tebd {
 pub struct MpoStats {
     /// Summed discarded weight of all truncations (relative, Frobenius norm; see module docs).
     pub truncation_error: f64,
-    /// Largest bond dimension reached.
+    /// Largest bond dimension reached (after any gate layer or re-canonicalisation, so it can
+    /// exceed every entry of `bond_dims`).
     pub max_bond: usize,
+    /// Bond dimensions at each output time: `bond_dims[k][b]` is χ of the bond between sites b
+    /// and b+1 at `times[k]` (N−1 entries per time, none for a single site).
+    pub bond_dims: Vec<Vec<usize>>,
+    /// Summed discarded weight of all truncations up to each output time (`[0] = 0` for an
+    /// exact initial MPO; the last entry is `truncation_error`).
+    pub cumulative_truncation_error: Vec<f64>,
     /// Step-doubling estimate of the global Trotter error in ‖·‖_F (`None` if disabled).
     pub trotter_error: Option<f64>,
     /// Trotter steps taken.
@@ -1491,7 +1521,14 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
         Ok(())
     };
     record(&mpo, &mut expect, &mut meas, &mut phys)?;
-    stats.max_bond = mpo.max_bond();
+    stats.bond_dims.push(mpo.bond_dims());
+    stats.cumulative_truncation_error.push(tebd.truncation_error);
+    tebd.max_bond = mpo.max_bond();
+    // Progress is reported from inside the fused schedules, at most about once per percent: the
+    // schedule (chunks end only at Trotter checkpoints and output times) never depends on
+    // whether a progress callback is given, so results and gate counts do not either.
+    let mut next_report = 0.0;
+    let mut aborted_at = None;
     for w in model.times.windows(2) {
         let n = steps_in(w[0], w[1]);
         let h = (w[1] - w[0]) / n as f64;
@@ -1501,12 +1538,11 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
             if opts.trotter_check && done % check_every == 0 {
                 let mut one = mpo.clone();
                 let mut two = mpo.clone();
-                let (saved_err, saved_gates) = (tebd.truncation_error, tebd.gates);
+                let saved = (tebd.truncation_error, tebd.gates, tebd.max_bond);
                 tebd.step(&mut one, h, t)?;
                 tebd.step(&mut two, 0.5 * h, t)?;
                 tebd.step(&mut two, 0.5 * h, t + 0.5 * h)?;
-                tebd.truncation_error = saved_err;
-                tebd.gates = saved_gates;
+                (tebd.truncation_error, tebd.gates, tebd.max_bond) = saved;
                 let local = one.distance(&two)? / (1.0 - 2f64.powi(-q));
                 trotter += local * (check_every.min(total - done)) as f64;
             }
@@ -1515,17 +1551,29 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
             if opts.trotter_check {
                 len = len.min(check_every - done % check_every);
             }
-            if progress.is_some() {
-                len = len.min((total / 100).max(1));
-            }
             if model.solver.renormalize {
                 len = 1;
             }
-            tebd.steps(&mut mpo, h, t, len)?;
+            let finished = match progress.as_mut() {
+                None => tebd.steps_reporting(&mut mpo, h, t, len, &mut |_| true)?,
+                Some(p) => tebd.steps_reporting(&mut mpo, h, t, len, &mut |f| {
+                    let frac = (done as f64 + f * len as f64) / total.max(1) as f64;
+                    if frac < next_report && f < 1.0 {
+                        return true;
+                    }
+                    next_report = frac + 0.01;
+                    if p(frac) {
+                        return true;
+                    }
+                    aborted_at = Some(t + f * h * len as f64);
+                    false
+                })?,
+            };
+            if !finished {
+                return Err(Error::new(ErrorCode::Aborted, format!("aborted by the caller at t ≈ {}", aborted_at.unwrap_or(t))));
+            }
             done += len;
             k += len;
-            let t = t + h * (len - 1) as f64;
-            stats.max_bond = stats.max_bond.max(mpo.max_bond());
             if model.solver.renormalize {
                 let tr = mpo.trace();
                 if tr.norm() == 0.0 || !tr.re.is_finite() {
@@ -1534,14 +1582,12 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
                 stats.max_renormalization = stats.max_renormalization.max((tr - ONE).norm());
                 mpo.scale(ONE / tr);
             }
-            if let Some(p) = progress.as_mut() {
-                if !p(done as f64 / total.max(1) as f64) {
-                    return Err(Error::new(ErrorCode::Aborted, format!("aborted by the caller at t = {}", t + h)));
-                }
-            }
         }
         record(&mpo, &mut expect, &mut meas, &mut phys)?;
+        stats.bond_dims.push(mpo.bond_dims());
+        stats.cumulative_truncation_error.push(tebd.truncation_error);
     }
+    stats.max_bond = tebd.max_bond;
     stats.steps = done;
     stats.truncation_error = tebd.truncation_error;
     stats.trotter_error = if opts.trotter_check { Some(trotter) } else { None };

@@ -402,6 +402,8 @@ impl SolveResult {
                 "renormalized": m.renormalized,
                 "max_renormalization": m.max_renormalization,
                 "final_state_omitted": m.final_state_omitted,
+                "bond_dims": m.bond_dims,
+                "cumulative_truncation_error": m.cumulative_truncation_error,
             }));
         }
         out

@@ -317,3 +317,71 @@ fn trotter_estimate_tracks_the_actual_error() {
         assert!(est > 0.2 * actual && est < 5.0 * actual, "estimate {est} vs actual {actual}");
     }
 }
+
+#[test]
+fn bond_dims_per_output_time() {
+    let n = 6;
+    let chi = 8;
+    let m = chain(n, &format!(r#"{{"method": "mpo", "dt": 0.05, "chi_max": {chi}, "cutoff": 1e-12}}"#), 2.0, 5, "", "", r#""Z0": "Z0""#, "");
+    let r = mesolve(&m, None).unwrap();
+    let st = r.stats.mpo.as_ref().unwrap();
+    println!("6 qubits, chi {chi}: bond dims {:?}, cumulative truncation error {}", st.bond_dims, fmt_e(&st.cumulative_truncation_error));
+    assert_eq!(st.bond_dims.len(), r.times.len());
+    assert!(st.bond_dims.iter().all(|b| b.len() == n - 1));
+    // the product initial state has bond dimension 1, the entangled later states more
+    assert_eq!(st.bond_dims[0], vec![1; n - 1]);
+    assert!(st.bond_dims[4].iter().all(|&b| b > 1), "{:?}", st.bond_dims[4]);
+    // bounded by chi_max and by the exact bond dimension min(4^(b+1), 4^(N−b−1)) of a 6-site MPO
+    for dims in &st.bond_dims {
+        for (b, &d) in dims.iter().enumerate() {
+            assert!(d <= chi && d <= 4usize.pow((b + 1).min(n - b - 1) as u32), "bond {b}: {d}");
+        }
+    }
+    // the chain is truncating: chi 8 is reached at the middle bond, and max_bond covers every time
+    assert_eq!(st.bond_dims.iter().flatten().copied().max().unwrap(), chi);
+    assert_eq!(st.max_bond, chi);
+    let cum = &st.cumulative_truncation_error;
+    assert_eq!(cum.len(), r.times.len());
+    assert_eq!(cum[0], 0.0);
+    assert!(cum.windows(2).all(|w| w[1] >= w[0]) && cum[4] > 0.0);
+    assert_eq!(*cum.last().unwrap(), st.truncation_error);
+    let j = r.to_json();
+    assert_eq!(j["stats"]["mpo"]["bond_dims"][2].as_array().unwrap().len(), n - 1);
+    assert_eq!(j["stats"]["mpo"]["bond_dims"][4][2].as_u64().unwrap() as usize, st.bond_dims[4][2]);
+    assert_eq!(j["stats"]["mpo"]["cumulative_truncation_error"][4].as_f64().unwrap(), cum[4]);
+    // a single site has no bonds
+    let one = Model::from_json_str(r#"{"dims": [2], "hamiltonian": [{"coef": 1, "ops": "X0"}], "initial": {"basis": [0]}, "times": [0, 1], "solver": {"method": "mpo", "dt": 0.1}}"#).unwrap();
+    let st1 = mesolve(&one, None).unwrap().stats.mpo.unwrap();
+    assert_eq!(st1.bond_dims, vec![Vec::<usize>::new(); 2]);
+}
+
+/// A progress callback must not change the fused Trotter schedule: the same gate count
+/// (`rhs_evals`) and bit-identical numbers with and without it (the native CLI passes one, the
+/// npm facade does not unless asked).
+#[test]
+fn progress_callback_does_not_change_the_schedule() {
+    for (solver, label) in [
+        (r#"{"method": "mpo", "dt": 0.05, "chi_max": 64, "cutoff": 0}"#, "exact"),
+        (r#"{"method": "mpo", "dt": 0.01, "chi_max": 6, "cutoff": 1e-12, "order": 4}"#, "truncating, order 4"),
+    ] {
+        let m = chain(6, solver, 1.0, 5, "", "", r#""Z0": "Z0", "XX23": "X2 X3""#, r#""purity""#);
+        let quiet = mesolve(&m, None).unwrap();
+        let mut seen = Vec::new();
+        let loud = mesolve(&m, Some(&mut |f| {
+            seen.push(f);
+            true
+        }))
+        .unwrap();
+        let (a, b) = (quiet.stats.mpo.as_ref().unwrap(), loud.stats.mpo.as_ref().unwrap());
+        println!("{label}: rhs_evals {} / {}, {} progress calls", quiet.stats.integrator.rhs_evals, loud.stats.integrator.rhs_evals, seen.len());
+        assert_eq!(quiet.stats.integrator.rhs_evals, loud.stats.integrator.rhs_evals, "{label}");
+        assert_eq!(max_dev(&quiet, &loud), 0.0, "{label}");
+        assert_eq!((a.truncation_error, a.max_bond, &a.bond_dims), (b.truncation_error, b.max_bond, &b.bond_dims), "{label}");
+        assert!(seen.windows(2).all(|w| w[1] >= w[0]) && (seen.last().unwrap() - 1.0).abs() < 1e-12, "{label}: {seen:?}");
+        assert!(seen.len() >= 4 && seen.len() <= 220, "{label}: {} calls", seen.len());
+    }
+    // returning false aborts with code aborted
+    let m = chain(4, r#"{"method": "mpo", "dt": 0.05}"#, 1.0, 3, "", "", "", "");
+    let e = mesolve(&m, Some(&mut |f| f < 0.3)).unwrap_err();
+    assert_eq!(e.code, nestq::ErrorCode::Aborted, "{e}");
+}
