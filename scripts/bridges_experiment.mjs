@@ -202,10 +202,25 @@ for (const task of taskIds) {
   verdicts.push({ task, tS, tN, lS, lN, b: mean(acc('bridges')), s: mean(acc('skip')), n: mean(acc('none')) });
 }
 
+const SIG = 2.78; // |t| above which two means are called different (two-sided p < 0.05 at ~4 dof)
 function statement(v) {
-  const sig = (t) => t !== null && Math.abs(t) > 2.78; // two-sided p < 0.05 at ~4 dof
+  const sig = (t) => t !== null && Math.abs(t) > SIG;
   const cmp = (t, name) => (t === null ? `no comparison with ${name}` : sig(t) ? (t > 0 ? `better than ${name}` : `worse than ${name}`) : `not distinguishable from ${name}`);
-  return `**${v.task}**: bridges ${fmt(v.b)} vs skip ${fmt(v.s)} vs none ${fmt(v.n)} mean accuracy — bridges are ${cmp(v.tS, 'skip links')} (Welch t = ${fmt(v.tS, 2)}) and ${cmp(v.tN, 'no links')} (t = ${fmt(v.tN, 2)}); test loss t = ${fmt(v.lS, 2)} vs skip, ${fmt(v.lN, 2)} vs none (negative = bridges lower).`;
+  const lcmp = (t, name) => (t === null ? `—` : sig(t) ? (t < 0 ? `lower than with ${name}` : `higher than with ${name}`) : `not distinguishable from ${name}`);
+  return `**${v.task}**: mean best test accuracy bridges ${fmt(v.b)}, skip ${fmt(v.s)}, none ${fmt(v.n)}. In accuracy, bridges are ${cmp(v.tS, 'skip links')} (Welch t = ${fmt(v.tS, 2)}) and ${cmp(v.tN, 'no links')} (t = ${fmt(v.tN, 2)}); their test loss is ${lcmp(v.lS, 'skip links')} (t = ${fmt(v.lS, 2)}) and ${lcmp(v.lN, 'no links')} (t = ${fmt(v.lN, 2)}).`;
+}
+
+function overall(vs) {
+  const better = vs.filter((v) => (v.tS !== null && v.tS > SIG) || (v.tN !== null && v.tN > SIG) || (v.lS !== null && v.lS < -SIG) || (v.lN !== null && v.lN < -SIG));
+  const worse = vs.filter((v) => (v.tS !== null && v.tS < -SIG) || (v.lS !== null && v.lS > SIG) || (v.tN !== null && v.tN < -SIG) || (v.lN !== null && v.lN > SIG));
+  const lines = [];
+  lines.push(
+    better.length === 0
+      ? '**No task shows the bridged network better than either control**, in accuracy or in test loss, at this number of seeds.'
+      : `Bridges beat a control on: ${better.map((v) => v.task).join(', ')}.`,
+  );
+  if (worse.length) lines.push(`Bridges are worse than a control on: ${worse.map((v) => v.task).join(', ')} (see the t values above).`);
+  return lines.join(' ');
 }
 
 const bridgeRuns = results.runs.filter((r) => r.model === 'bridges');
@@ -252,12 +267,31 @@ ${figures.map((f) => `![${f.task}](bridges-long-range/${f.file})`).join('\n\n')}
 
 ## What the data support
 
+${overall(verdicts)}
+
 ${verdicts.map(statement).join('\n\n')}
 
 (Welch's t over ${results.seeds} seeds per model; |t| > 2.78 is taken as a difference, two-sided p < 0.05 at about 4 degrees of freedom; with this few seeds only large effects can show.)
 
 The bridges' quantum mutual information after training averages ${fmt(mean(bridgeRuns.map((r) => r.quantum_mi).filter((x) => x !== null)), 4)} nats
 (concurrence ${fmt(mean(bridgeRuns.map((r) => r.concurrence).filter((x) => x !== null)), 4)}).
+
+## Caveats
+
+- Small models (${results.design.N_HIDDEN}–${results.design.MNIST.n_hidden} hidden neurons), few epochs, one learning rate for all models (0.01, not tuned per
+  model); row-sequential MNIST reaches only about 0.58 in ${results.design.MNIST.epochs} epochs on ${results.design.MNIST.train} digits, far from the ≈ 0.9+ of
+  larger, longer-trained recurrent spiking networks. The comparison is between equal-sized models
+  under one protocol, not of the best each could do.
+- Five seeds detect only large differences; "not distinguishable" is not "equal".
+- The bridges stay nearly classical: quantum mutual information ≈ 0.03 nats and concurrence
+  ≈ 0.04 on average (maxima ln 4 ≈ 1.39 nats and 1). Their read-out current carries ⟨σz⟩, which
+  decays towards the σ− fixed point with rate κ and is modulated through γ(V); a classical
+  spike trace (the skip links) carries the same kind of slow memory more directly.
+- With the paper's σx read-out the bridge current is identically zero (parity), and the paper's
+  non-CP coupling blows the state up (docs/training.md); the runs here use σz and the
+  Hamiltonian coupling, the most favourable reading of the paper.
+- Cost: a bridged network trains 10–20× slower per epoch than the same ring without links (RK4
+  substeps of 8 two-qubit states per step, forward and adjoint).
 
 ## Reproduce
 
