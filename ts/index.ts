@@ -31,7 +31,7 @@ export {
 } from './solve.js';
 export { mesolveAsync, type MesolveAsyncOptions } from './async.js';
 export { runNetwork, type NetworkSpec, type NetworkResult, type BridgeRecord, type RunNetworkOptions, type LifSpec, type GroupSpec, type PerMember, type Distribution } from './network.js';
-export { grad, type Objective, type ObjectiveTerm, type GradOptions, type GradResult } from './grad.js';
+export { grad, gradLoss, type Objective, type ObjectiveTerm, type GradOptions, type GradResult, type LossObjective, type LossInput, type LossGradResult } from './grad.js';
 export { train, type TrainConfig, type TrainOptions, type TrainResult, type EpochRecord, type Checkpoint, type LinksConfig, type MnistSplits } from './train.js';
 export { loadMnist, MNIST_TRAIN_PER_CLASS, MNIST_TEST_PER_CLASS } from './mnist.js';
 export { NESTBridge, nestBridgeModel, type NESTBridgeOptions } from './bridge.js';

@@ -433,6 +433,15 @@ impl RawModel {
         in_pool(|| nestq::mesolve_grad(&self.model, &obj, &opts)).map(|r| r.to_json().to_string()).map_err(js_error)
     }
 
+    /// Each objective term's weighted value on the gradient's RK4 grid
+    /// (`nestq::objective_terms`), as a `Float64Array`; arguments as in [`RawModel::grad`].
+    #[wasm_bindgen(js_name = objectiveTerms)]
+    pub fn objective_terms(&self, objective: &str, dt: f64, names: Vec<String>, values: &[f64]) -> JsResult<Vec<f64>> {
+        let obj = nestq::Objective::from_json_str(objective).map_err(js_error)?;
+        let opts = nestq::GradOptions { dt: if dt.is_nan() { None } else { Some(dt) }, checkpoints: None, overrides: overrides(&names, values)? };
+        in_pool(|| nestq::objective_terms(&self.model, &obj, &opts)).map_err(js_error)
+    }
+
     /// Integrates the model. `progress(fraction)` is called after output times and steps;
     /// returning `false` (or throwing) aborts with code `aborted`.
     pub fn mesolve(&self, progress: Option<js_sys::Function>) -> JsResult<RawResult> {

@@ -822,6 +822,14 @@ fn vec_of(rho: &nalgebra::DMatrix<C64>) -> Vec<C64> {
 /// The objective `J` on the same RK4 discretisation as [`mesolve_grad`] (forward sweep only);
 /// what finite differences of the gradient should be taken of.
 pub fn objective_value(model: &Model, objective: &Objective, opts: &GradOptions) -> Result<f64> {
+    Ok(objective_terms(model, objective, opts)?.iter().sum())
+}
+
+/// Each term's weighted value `w_k Re Tr(O_k ρ(t_k))`, in the objective's order, on the RK4
+/// discretisation of [`mesolve_grad`] (forward sweep only). Used for callback-defined losses
+/// `L(⟨O_1⟩(t_1), …)`: their gradient is [`mesolve_grad`] of the linear objective with weights
+/// `∂L/∂⟨O_k⟩` (chain rule).
+pub fn objective_terms(model: &Model, objective: &Objective, opts: &GradOptions) -> Result<Vec<f64>> {
     let s = setup(model, objective, opts)?;
     let n = s.n;
     let mut f = s.l.compile();
@@ -829,12 +837,15 @@ pub fn objective_value(model: &Model, objective: &Objective, opts: &GradOptions)
     f.set_input_projection(!hermitian);
     let mut y = vec_of(&model.initial);
     let mut k: [Vec<C64>; 5] = std::array::from_fn(|_| vec![ZERO; n * n]);
-    let mut value = 0.0;
-    for (o, idx, w) in &s.terms {
-        if *idx == 0 {
-            value += w * expect_re(o, &y, n);
+    let mut values = vec![0.0; s.terms.len()];
+    let mut record = |y: &[C64], idx: usize| {
+        for (q, (o, i, w)) in s.terms.iter().enumerate() {
+            if *i == idx {
+                values[q] = w * expect_re(o, y, n);
+            }
         }
-    }
+    };
+    record(&y, 0);
     for (j, &(t, h)) in s.steps.iter().enumerate() {
         rk4_step(&mut f, t, h, &mut y, &mut k, None, true);
         if hermitian {
@@ -843,13 +854,9 @@ pub fn objective_value(model: &Model, objective: &Objective, opts: &GradOptions)
         if (j + 1) % 64 == 0 || j + 1 == s.steps.len() {
             check_finite(&y, t + h)?;
         }
-        for (o, idx, w) in &s.terms {
-            if *idx == j + 1 {
-                value += w * expect_re(o, &y, n);
-            }
-        }
+        record(&y, j + 1);
     }
-    Ok(value)
+    Ok(values)
 }
 
 /// Value and gradient of `J(θ) = Σ_k w_k Re Tr(O_k ρ(t_k))` with respect to the model's

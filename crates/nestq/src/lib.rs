@@ -63,7 +63,7 @@ pub type C64 = num_complex::Complex<f64>;
 pub use batch::{mesolve_batch, mesolve_sweep};
 pub use coef::{Coef, Modulation};
 pub use error::{Error, ErrorCode, Result};
-pub use grad::{mesolve_grad, objective_value, GradOptions, GradResult, GradStats, Objective, ObjectiveTerm, ObjectiveTime};
+pub use grad::{mesolve_grad, objective_terms, objective_value, GradOptions, GradResult, GradStats, Objective, ObjectiveTerm, ObjectiveTime};
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use model::{Measure, Method, Model, SolverOptions};
 pub use mpo::{mesolve_mpo, Mpo, MpoOptions, MpoStats};

@@ -158,6 +158,27 @@ fn bridge_dynamics_match_the_engine() {
     }
 }
 
+/// Progress fractions rise monotonically to 1; epoch reports come once per epoch; `false` aborts.
+#[test]
+fn progress_is_monotone_and_can_abort() {
+    let cfg = TrainConfig::from_json_str(&config("", "")).unwrap();
+    let (tr, te) = train::datasets(&cfg, None).unwrap();
+    let (mut fractions, mut epochs) = (Vec::new(), Vec::new());
+    let mut cb = |p: &train::TrainProgress| {
+        fractions.push(p.fraction);
+        if let Some(r) = p.epoch {
+            epochs.push(r.epoch);
+        }
+        true
+    };
+    train::train(&cfg, &tr, &te, Some(&mut cb)).unwrap();
+    assert_eq!(epochs, (1..=6).collect::<Vec<_>>());
+    assert!(fractions.windows(2).all(|w| w[0] < w[1]) && fractions.iter().all(|f| *f > 0.0 && *f <= 1.0), "{fractions:?}");
+    assert_eq!(*fractions.last().unwrap(), 1.0);
+    let mut stop = |p: &train::TrainProgress| p.fraction < 0.3;
+    assert_eq!(train::train(&cfg, &tr, &te, Some(&mut stop)).unwrap_err().code, ErrorCode::Aborted);
+}
+
 #[test]
 fn bad_samples_are_rejected() {
     let cfg = TrainConfig::from_json_str(&config("", "")).unwrap();

@@ -408,11 +408,11 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
             norms[0] += gn[0];
             norms[1] += gn[1];
             let mut g = g;
-            let total = gn[0].hypot(gn[1]);
+            let gnorm = gn[0].hypot(gn[1]);
             if let Some(c) = cfg.optimizer.clip_norm {
-                if total > c {
+                if gnorm > c {
                     clipped += 1;
-                    g.iter_mut().for_each(|x| *x *= c / total);
+                    g.iter_mut().for_each(|x| *x *= c / gnorm);
                 }
             }
             projections += adam.step(&cfg.optimizer, &net.layout, &mut p, &g);
