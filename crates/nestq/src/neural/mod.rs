@@ -360,7 +360,8 @@ impl Network {
         let mut next_timed = 0usize;
 
         // bridges
-        let mut bridges: Vec<BridgeState> = self.bridges.iter().map(|b| BridgeState::new(b, self.bridge_method, dt)).collect::<Result<_>>()?;
+        let mut splits = bridge::SplitCache::new();
+        let mut bridges: Vec<BridgeState> = self.bridges.iter().map(|b| BridgeState::new(b, self.bridge_method, dt, &mut splits)).collect::<Result<_>>()?;
         let mut kicks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n]; // neuron → (bridge, qubit)
         let mut bridged: Vec<usize> = Vec::new();
         for (bi, b) in self.bridges.iter().enumerate() {
