@@ -352,10 +352,11 @@ impl BridgeState {
         })
     }
 
-    /// Step phases (1) and (2): ⟨M⟩ from ρ(t_n) and γ from V(t_n).
-    pub fn observe(&mut self, v: &[f64]) {
+    /// Step phases (1) and (2): ⟨M⟩ from ρ(t_n) and γ from the potentials `vi`, `vk` of the
+    /// bridge's two neurons at t_n.
+    pub fn observe(&mut self, vi: f64, vk: f64) {
         self.m = [readout(&self.m_ops[0], &self.rho), readout(&self.m_ops[1], &self.rho)];
-        let dv = (v[self.neurons[0]] - v[self.neurons[1]]).abs();
+        let dv = (vi - vk).abs();
         self.gamma = if self.beta == 0.0 { self.gamma0 } else { self.gamma0 * (-self.beta * dv).exp() };
     }
 
@@ -465,7 +466,7 @@ mod tests {
         for _ in 0..200 {
             let t0 = crate::clock::now_s();
             for k in 0..reps {
-                b.observe(&v);
+                b.observe(v[0], v[1]);
                 b.advance(k as f64).unwrap();
             }
             best = best.min(crate::clock::now_s() - t0);
