@@ -385,8 +385,22 @@ impl BridgeState {
             BridgeMethod::Expm => {
                 let hit = matches!(&self.cache, Some((bits, _)) if *bits == g.to_bits());
                 if !hit {
-                    let a = Mat::from_fn(16, 16, |i, j| (self.l0[i + 16 * j] + self.l1[i + 16 * j] * g) * dt);
-                    self.cache = Some((g.to_bits(), integrate::expm::expm(&a)));
+                    // into the bridge's propagator buffer, with the thread's Padé scratch: no allocation
+                    let mut p = match self.cache.take() {
+                        Some((_, p)) => p,
+                        None => Mat::zeros(16, 16),
+                    };
+                    let (l0, l1) = (&self.l0, &self.l1);
+                    integrate::expm::with_scratch(16, |s| {
+                        let a = &mut s.mats[0];
+                        for j in 0..16 {
+                            for i in 0..16 {
+                                a[(i, j)] = (l0[i + 16 * j] + l1[i + 16 * j] * g) * dt;
+                            }
+                        }
+                        integrate::expm::expm_into(a.as_ref(), &mut s.work, &mut p);
+                    });
+                    self.cache = Some((g.to_bits(), p));
                     self.propagators += 1;
                 }
                 let p = &self.cache.as_ref().expect("cached").1;
