@@ -229,6 +229,41 @@ pub fn concurrence_4x4(rho: &[C64; 16]) -> Result<f64> {
     Ok((l[0] - l[1] - l[2] - l[3]).max(0.0))
 }
 
+/// The complex Jacobi rotation `U = diag(1, ē)·[[c, s], [−s, c]]` on the index pair (p, q) that
+/// diagonalises the Hermitian 2×2 block `[[app, apq], [āpq, aqq]]` (`apq = r·e`, |e| = 1): the
+/// phase makes the pivot real, then the real symmetric rotation of Golub & Van Loan, *Matrix
+/// Computations*, Algorithm 8.5.1 (the smaller of the two angles).
+struct Rotation {
+    c: f64,
+    s: f64,
+    /// `U_qp = −s·ē`.
+    uqp: C64,
+    /// `U_qq = c·ē`.
+    uqq: C64,
+}
+
+impl Rotation {
+    /// For `apq ≠ 0`.
+    fn new(app: f64, aqq: f64, apq: C64) -> Rotation {
+        let r = apq.norm();
+        let e = apq / r;
+        let tau = (aqq - app) / (2.0 * r);
+        let t = if tau >= 0.0 { 1.0 / (tau + (1.0 + tau * tau).sqrt()) } else { -1.0 / (-tau + (1.0 + tau * tau).sqrt()) };
+        let c = 1.0 / (1.0 + t * t).sqrt();
+        let s = t * c;
+        Rotation { c, s, uqp: -e.conj() * s, uqq: e.conj() * c }
+    }
+
+    /// Columns p and q of the 4×4 column-major `x` ← those of `x U`.
+    fn apply_columns(&self, x: &mut [C64; 16], p: usize, q: usize) {
+        for k in 0..4 {
+            let (xp, xq) = (x[k + 4 * p], x[k + 4 * q]);
+            x[k + 4 * p] = xp * self.c + xq * self.uqp;
+            x[k + 4 * q] = xp * self.s + xq * self.uqq;
+        }
+    }
+}
+
 /// Eigenvalues of a 4×4 Hermitian matrix `a` (column-major; only its Hermitian part counts), in
 /// ascending order, by the cyclic complex Jacobi method (Golub & Van Loan, *Matrix
 /// Computations*, §8.5, with a phase factor per rotation that makes the pivot real). `a` is
@@ -267,19 +302,11 @@ pub(crate) fn eigh4(a: &mut [C64; 16], mut vectors: Option<&mut [C64; 16]>) -> R
                 if r == 0.0 {
                     continue;
                 }
-                let e = apq / r; // unit phase of the pivot
-                let (app, aqq) = (a[p + N * p].re, a[q + N * q].re);
-                let tau = (aqq - app) / (2.0 * r);
-                let t = if tau >= 0.0 { 1.0 / (tau + (1.0 + tau * tau).sqrt()) } else { -1.0 / (-tau + (1.0 + tau * tau).sqrt()) };
-                let c = 1.0 / (1.0 + t * t).sqrt();
-                let s = t * c;
-                // U = diag(1, ē) [[c, s], [−s, c]] on (p, q): columns, then rows of a ← U† a U
-                let (upq, uqp, uqq) = (C64::new(s, 0.0), -e.conj() * s, e.conj() * c);
-                for k in 0..N {
-                    let (xp, xq) = (a[k + N * p], a[k + N * q]);
-                    a[k + N * p] = xp * c + xq * uqp;
-                    a[k + N * q] = xp * upq + xq * uqq;
-                }
+                let rot = Rotation::new(a[p + N * p].re, a[q + N * q].re, apq);
+                // a ← U† a U: columns, then rows
+                rot.apply_columns(a, p, q);
+                let (c, s, uqp, uqq) = (rot.c, rot.s, rot.uqp, rot.uqq);
+                let upq = C64::new(s, 0.0);
                 for k in 0..N {
                     let (xp, xq) = (a[p + N * k], a[q + N * k]);
                     a[p + N * k] = xp * c + xq * uqp.conj();
@@ -290,11 +317,7 @@ pub(crate) fn eigh4(a: &mut [C64; 16], mut vectors: Option<&mut [C64; 16]>) -> R
                 a[p + N * p].im = 0.0;
                 a[q + N * q].im = 0.0;
                 if let Some(v) = vectors.as_deref_mut() {
-                    for k in 0..N {
-                        let (xp, xq) = (v[k + N * p], v[k + N * q]);
-                        v[k + N * p] = xp * c + xq * uqp;
-                        v[k + N * q] = xp * upq + xq * uqq;
-                    }
+                    rot.apply_columns(v, p, q);
                 }
             }
         }
@@ -341,18 +364,8 @@ pub(crate) fn singular_values4(a: &mut [C64; 16]) -> Result<[f64; 4]> {
                     continue;
                 }
                 rotated = true;
-                // the Jacobi rotation that diagonalises [[α, γ], [γ̄, β]] (see eigh4), applied to columns
-                let e = g / r;
-                let tau = (beta - alpha) / (2.0 * r);
-                let t = if tau >= 0.0 { 1.0 / (tau + (1.0 + tau * tau).sqrt()) } else { -1.0 / (-tau + (1.0 + tau * tau).sqrt()) };
-                let c = 1.0 / (1.0 + t * t).sqrt();
-                let s = t * c;
-                let (uqp, uqq) = (-e.conj() * s, e.conj() * c);
-                for k in 0..N {
-                    let (xp, xq) = (a[k + N * p], a[k + N * q]);
-                    a[k + N * p] = xp * c + xq * uqp;
-                    a[k + N * q] = xp * s + xq * uqq;
-                }
+                // the rotation that diagonalises the Gram block [[α, γ], [γ̄, β]], applied to columns
+                Rotation::new(alpha, beta, g).apply_columns(a, p, q);
             }
         }
         if !rotated {
