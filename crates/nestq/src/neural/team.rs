@@ -6,7 +6,10 @@
 //! rayon workers go to sleep almost at once (no `yield_now`) and every step has to wake them
 //! through `Atomics.notify`. Instead, the run spawns `threads − 1` helper jobs once; they spin
 //! between steps and claim chunks of bridges from an atomic counter while the run's own thread
-//! (the leader) claims chunks too, then waits until all chunks of the step are done.
+//! (the leader) claims chunks too, then waits until all chunks of the step are done. A helper
+//! that has spun for [`SPIN_BEFORE_PARK`] polls without work (the machine is busy and the
+//! leader lags, or the run is between phases for long) parks on a condition variable until the
+//! next step is published, so that it does not take a core the leader needs.
 //!
 //! Bridges live in chunks behind (uncontended) mutexes for the whole run, so the leader's serial
 //! work between steps (read-out currents, spike kicks) reaches them safely. A bridge's update
@@ -16,7 +19,11 @@
 use super::bridge::BridgeState;
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// Polls without work after which a helper parks (about 50–100 µs of spinning; a step's serial
+/// part between two bridge phases takes ~10 µs, so on a quiet machine helpers never park).
+const SPIN_BEFORE_PARK: u32 = 1 << 14;
 
 /// Bits of [`Team::word`] holding the next unclaimed chunk; the step (+1) is above them.
 const CHUNK_BITS: u32 = 16;
@@ -42,6 +49,11 @@ pub(crate) struct Team {
     done: AtomicUsize,
     /// Set when the run ends (or fails): helpers return.
     stop: AtomicBool,
+    /// Helpers parked on `wake` (the leader notifies only when there are some).
+    parked: AtomicUsize,
+    /// Guards the parking (no data); `wake` is notified when a step is published or at the end.
+    park: Mutex<()>,
+    wake: Condvar,
     /// Step size, steps of the run, recording interval and whether bridges are recorded: what
     /// a step does follows from its number.
     dt: f64,
@@ -57,7 +69,9 @@ pub(crate) struct StopGuard<'a>(pub &'a Team);
 
 impl Drop for StopGuard<'_> {
     fn drop(&mut self) {
-        self.0.stop.store(true, Ordering::Release);
+        self.0.stop.store(true, Ordering::SeqCst);
+        let _g = lock(&self.0.park);
+        self.0.wake.notify_all();
     }
 }
 
@@ -87,6 +101,9 @@ impl Team {
             word: AtomicU64::new(0),
             done: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
+            parked: AtomicUsize::new(0),
+            park: Mutex::new(()),
+            wake: Condvar::new(),
             dt,
             every,
             steps,
@@ -164,15 +181,33 @@ impl Team {
         }
     }
 
+    /// Whether the published step has a chunk left to claim.
+    fn claimable(&self) -> bool {
+        let w = self.word.load(Ordering::SeqCst);
+        w >> CHUNK_BITS != 0 && (w & ((1 << CHUNK_BITS) - 1)) < self.chunks.len() as u64
+    }
+
     /// A helper's job: claim chunks whenever a step is published, until [`Team::stop`].
     pub fn help(&self) {
         let mut idle = 0u32;
         while !self.stop.load(Ordering::Acquire) {
             if self.claim() {
                 idle = 0;
+            } else if idle < SPIN_BEFORE_PARK {
+                idle += 1;
+                std::hint::spin_loop();
             } else {
-                idle = idle.saturating_add(1);
-                backoff(idle);
+                // Park. `parked` is raised before the last look at `word` and the leader stores
+                // `word` before it reads `parked` (all SeqCst), so a step published meanwhile is
+                // either seen here or notified; a missed step would only cost this helper its
+                // share of that step, never a hang (the leader claims what is left).
+                let mut g = lock(&self.park);
+                self.parked.fetch_add(1, Ordering::SeqCst);
+                while !self.stop.load(Ordering::SeqCst) && !self.claimable() {
+                    g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+                }
+                self.parked.fetch_sub(1, Ordering::SeqCst);
+                idle = 0;
             }
         }
     }
@@ -185,31 +220,27 @@ impl Team {
             a.store(x.to_bits(), Ordering::Relaxed);
         }
         self.done.store(0, Ordering::Relaxed);
-        self.word.store((step + 1) << CHUNK_BITS, Ordering::Release);
+        self.word.store((step + 1) << CHUNK_BITS, Ordering::SeqCst);
+        if self.parked.load(Ordering::SeqCst) > 0 {
+            let _g = lock(&self.park);
+            self.wake.notify_all();
+        }
         self.claim();
         let n = self.chunks.len();
         let mut idle = 0u32;
         while self.done.load(Ordering::Acquire) < n {
+            // a helper is finishing a chunk it claimed
             idle = idle.saturating_add(1);
-            backoff(idle);
+            if idle < 1 << 12 {
+                std::hint::spin_loop();
+            } else {
+                #[cfg(not(target_arch = "wasm32"))]
+                std::thread::yield_now();
+            }
         }
         match lock(&self.error).take() {
             Some((_, e)) => Err(e),
             None => Ok(()),
         }
-    }
-}
-
-/// Waiting between polls: spin briefly, then (natively) give the core away now and then, so a
-/// helper without work does not starve other processes on a busy machine for long.
-#[inline]
-fn backoff(idle: u32) {
-    if idle < 1 << 12 {
-        std::hint::spin_loop();
-    } else {
-        #[cfg(not(target_arch = "wasm32"))]
-        std::thread::yield_now();
-        #[cfg(target_arch = "wasm32")]
-        std::hint::spin_loop();
     }
 }
