@@ -21,8 +21,14 @@ use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
-/// Polls without work after which a helper parks (about 50–100 µs of spinning; a step's serial
-/// part between two bridge phases takes ~10 µs, so on a quiet machine helpers never park).
+/// Polls without work after which a helper parks: about 20–40 µs of spinning (natively each
+/// poll includes a `pause`, ~30 ns; in WebAssembly `spin_loop` is empty and a poll is an atomic
+/// load, ~2 ns). A step's serial part between two bridge phases takes ~10–20 µs, so on a quiet
+/// machine helpers stay awake; on a busy one they sleep instead of burning the time slices that
+/// make the scheduler preempt them in the middle of a chunk the leader then waits for.
+#[cfg(not(target_arch = "wasm32"))]
+const SPIN_BEFORE_PARK: u32 = 1 << 10;
+#[cfg(target_arch = "wasm32")]
 const SPIN_BEFORE_PARK: u32 = 1 << 14;
 
 /// Bits of [`Team::word`] holding the next unclaimed chunk; the step (+1) is above them.
