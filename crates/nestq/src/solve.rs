@@ -106,7 +106,14 @@ impl Recorder<'_, '_> {
 
 impl Observer for Recorder<'_, '_> {
     fn output(&mut self, _k: usize, t: f64, y: &[C64]) -> Result<()> {
-        let rho = DMatrix::from_column_slice(self.n, self.n, y);
+        // reuses the previous output's matrix (no allocation per output time)
+        let rho = match self.last.take() {
+            Some(mut m) if m.nrows() == self.n => {
+                m.as_mut_slice().copy_from_slice(y);
+                m
+            }
+            _ => DMatrix::from_column_slice(self.n, self.n, y),
+        };
         for (i, (_, op)) in self.observables.iter().enumerate() {
             self.expect[i].push(measures::expect(op, &rho));
         }

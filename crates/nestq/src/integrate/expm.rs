@@ -7,9 +7,11 @@ use super::{check_times, Observer, Stats};
 use crate::error::{check_budget, Error, Result};
 use crate::sparse::Csr;
 use crate::C64;
+use faer::dyn_stack::{MemBuffer, MemStack};
+use faer::linalg::lu::partial_pivoting::factor::{lu_in_place, lu_in_place_scratch};
+use faer::linalg::lu::partial_pivoting::solve::{solve_in_place_scratch, solve_in_place_with_conj};
 use faer::linalg::matmul::matmul;
-use faer::linalg::solvers::Solve;
-use faer::{Accum, Mat, Par};
+use faer::{Accum, Conj, Mat, MatRef, Par};
 
 const B13: [f64; 14] = [
     64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
@@ -19,53 +21,142 @@ const B13: [f64; 14] = [
 const THETA13: f64 = 5.371920351148152;
 const ONE: C64 = C64 { re: 1.0, im: 0.0 };
 
-fn one_norm(a: &Mat<C64>) -> f64 {
+fn one_norm(a: MatRef<'_, C64>) -> f64 {
     (0..a.ncols()).map(|j| (0..a.nrows()).map(|i| a[(i, j)].norm()).sum::<f64>()).fold(0.0, f64::max)
 }
 
-fn mul(a: &Mat<C64>, b: &Mat<C64>) -> Mat<C64> {
-    let mut c = Mat::zeros(a.nrows(), b.ncols());
-    matmul(&mut c, Accum::Replace, a, b, ONE, Par::Seq);
-    c
+/// `c ← a b` (c preallocated).
+fn mul_into(c: &mut Mat<C64>, a: &Mat<C64>, b: &Mat<C64>) {
+    matmul(c, Accum::Replace, a, b, ONE, Par::Seq);
 }
 
-/// `Σ c_k M_k` (+ `c_id · I`).
-fn lincomb(n: usize, terms: &[(f64, &Mat<C64>)], c_id: f64) -> Mat<C64> {
-    Mat::from_fn(n, n, |i, j| {
-        let mut s = if i == j { C64::new(c_id, 0.0) } else { C64::new(0.0, 0.0) };
-        for (c, m) in terms {
-            s += m[(i, j)] * *c;
+/// `out ← Σ c_k M_k` (+ `c_id · I`).
+fn lincomb_into(out: &mut Mat<C64>, terms: &[(f64, &Mat<C64>)], c_id: f64) {
+    let n = out.nrows();
+    for j in 0..n {
+        for i in 0..n {
+            let mut s = if i == j { C64::new(c_id, 0.0) } else { C64::new(0.0, 0.0) };
+            for (c, m) in terms {
+                s += m[(i, j)] * *c;
+            }
+            out[(i, j)] = s;
         }
-        s
-    })
+    }
+}
+
+/// The buffers of one Padé(13) evaluation of an n×n exponential ([`expm_into`]): reused from
+/// call to call, so that many small exponentials (one per bridge of a batch, per thread) do not
+/// allocate — in the threaded WebAssembly build every allocation takes the one global
+/// allocator lock.
+pub struct ExpmWork {
+    n: usize,
+    a: Mat<C64>,
+    a2: Mat<C64>,
+    a4: Mat<C64>,
+    a6: Mat<C64>,
+    t1: Mat<C64>,
+    t2: Mat<C64>,
+    u: Mat<C64>,
+    v: Mat<C64>,
+    perm: Vec<usize>,
+    perm_inv: Vec<usize>,
+    stack: MemBuffer,
+}
+
+impl ExpmWork {
+    /// Buffers for n×n matrices.
+    pub fn new(n: usize) -> ExpmWork {
+        let z = || Mat::<C64>::zeros(n, n);
+        let req = lu_in_place_scratch::<usize, C64>(n, n, Par::Seq, Default::default()).or(solve_in_place_scratch::<usize, C64>(n, n, Par::Seq));
+        ExpmWork { n, a: z(), a2: z(), a4: z(), a6: z(), t1: z(), t2: z(), u: z(), v: z(), perm: vec![0; n], perm_inv: vec![0; n], stack: MemBuffer::new(req) }
+    }
+
+    /// Matrix size.
+    pub fn n(&self) -> usize {
+        self.n
+    }
 }
 
 /// `e^{A}` for a square dense matrix, accurate to double precision in the sense of Higham's
 /// backward-error analysis. Cost ≈ (6 + s) matrix products plus one LU solve, where
-/// `s = max(0, ⌈log₂(‖A‖₁/θ₁₃)⌉)`.
+/// `s = max(0, ⌈log₂(‖A‖₁/θ₁₃)⌉)`. Allocates its buffers; see [`expm_into`] to reuse them.
 pub fn expm(a: &Mat<C64>) -> Mat<C64> {
     let n = a.nrows();
     assert_eq!(n, a.ncols(), "expm needs a square matrix");
+    let mut w = ExpmWork::new(n);
+    let mut out = Mat::zeros(n, n);
+    expm_into(a.as_ref(), &mut w, &mut out);
+    out
+}
+
+/// [`expm`] into `out` (n×n) with the buffers `w` (made for n): no allocation, and the same
+/// floating-point operations as `expm`.
+pub fn expm_into(a: MatRef<'_, C64>, w: &mut ExpmWork, out: &mut Mat<C64>) {
+    let n = w.n;
+    assert!(a.nrows() == n && a.ncols() == n && out.nrows() == n && out.ncols() == n, "expm_into: sizes differ from the workspace");
     let norm = one_norm(a);
     let s = if norm > THETA13 { (norm / THETA13).log2().ceil() as i32 } else { 0 };
     let scale = 0.5f64.powi(s);
-    let a = Mat::from_fn(n, n, |i, j| a[(i, j)] * scale);
-    let a2 = mul(&a, &a);
-    let a4 = mul(&a2, &a2);
-    let a6 = mul(&a4, &a2);
-    let b = &B13;
-    let u_inner = mul(&a6, &lincomb(n, &[(b[13], &a6), (b[11], &a4), (b[9], &a2)], 0.0));
-    let u_inner = lincomb(n, &[(1.0, &u_inner), (b[7], &a6), (b[5], &a4), (b[3], &a2)], b[1]);
-    let u = mul(&a, &u_inner);
-    let v_inner = mul(&a6, &lincomb(n, &[(b[12], &a6), (b[10], &a4), (b[8], &a2)], 0.0));
-    let v = lincomb(n, &[(1.0, &v_inner), (b[6], &a6), (b[4], &a4), (b[2], &a2)], b[0]);
-    let p = lincomb(n, &[(1.0, &v), (1.0, &u)], 0.0);
-    let q = lincomb(n, &[(1.0, &v), (-1.0, &u)], 0.0);
-    let mut r = p;
-    q.partial_piv_lu().solve_in_place(&mut r);
-    for _ in 0..s {
-        r = mul(&r, &r);
+    for j in 0..n {
+        for i in 0..n {
+            w.a[(i, j)] = a[(i, j)] * scale;
+        }
     }
+    let b = &B13;
+    mul_into(&mut w.a2, &w.a, &w.a);
+    mul_into(&mut w.a4, &w.a2, &w.a2);
+    mul_into(&mut w.a6, &w.a4, &w.a2);
+    // U = A (A6 (b13 A6 + b11 A4 + b9 A2) + b7 A6 + b5 A4 + b3 A2 + b1 I)
+    lincomb_into(&mut w.t1, &[(b[13], &w.a6), (b[11], &w.a4), (b[9], &w.a2)], 0.0);
+    mul_into(&mut w.t2, &w.a6, &w.t1);
+    lincomb_into(&mut w.t1, &[(1.0, &w.t2), (b[7], &w.a6), (b[5], &w.a4), (b[3], &w.a2)], b[1]);
+    mul_into(&mut w.u, &w.a, &w.t1);
+    // V = A6 (b12 A6 + b10 A4 + b8 A2) + b6 A6 + b4 A4 + b2 A2 + b0 I
+    lincomb_into(&mut w.t1, &[(b[12], &w.a6), (b[10], &w.a4), (b[8], &w.a2)], 0.0);
+    mul_into(&mut w.t2, &w.a6, &w.t1);
+    lincomb_into(&mut w.v, &[(1.0, &w.t2), (b[6], &w.a6), (b[4], &w.a4), (b[2], &w.a2)], b[0]);
+    // r = (V − U)⁻¹ (V + U)
+    lincomb_into(out, &[(1.0, &w.v), (1.0, &w.u)], 0.0);
+    lincomb_into(&mut w.t1, &[(1.0, &w.v), (-1.0, &w.u)], 0.0);
+    let stack = MemStack::new(&mut w.stack);
+    let (_, perm) = lu_in_place(w.t1.as_mut(), &mut w.perm, &mut w.perm_inv, Par::Seq, stack, Default::default());
+    solve_in_place_with_conj(w.t1.as_ref(), w.t1.as_ref(), perm, Conj::No, out.as_mut(), Par::Seq, stack);
+    for _ in 0..s {
+        mul_into(&mut w.t2, out, out);
+        std::mem::swap(out, &mut w.t2);
+    }
+}
+
+/// An [`ExpmWork`] and three more n×n matrices for the caller ([`with_scratch`]).
+pub struct Scratch {
+    /// Padé buffers.
+    pub work: ExpmWork,
+    /// Caller's matrices (e.g. the generator, `𝓛Δt`, the propagator).
+    pub mats: [Mat<C64>; 3],
+}
+
+thread_local! {
+    /// Per-thread [`Scratch`] of the last small size used.
+    static SCRATCH: std::cell::RefCell<Option<Scratch>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Largest matrix size whose [`Scratch`] is kept per thread (11 matrices of 16 KiB at 32, so a
+/// two-qubit superoperator (16) fits); larger sizes allocate per call, which their cost dwarfs.
+const KEEP_MAX: usize = 32;
+
+/// Runs `f` with n×n scratch matrices: for n ≤ 32 the calling thread's cached ones (allocated
+/// on first use; contents left over from earlier calls), otherwise fresh ones. Many small
+/// exponentials — one per bridge of a batch, or per step of a network bridge — then allocate
+/// nothing, which matters in the threaded WebAssembly build, where every allocation takes the
+/// one global allocator lock. Reentrant calls get fresh buffers.
+pub fn with_scratch<R>(n: usize, f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let fresh = || Scratch { work: ExpmWork::new(n), mats: [Mat::zeros(n, n), Mat::zeros(n, n), Mat::zeros(n, n)] };
+    if n > KEEP_MAX {
+        return f(&mut fresh());
+    }
+    let mut s = SCRATCH.with(|c| c.borrow_mut().take()).filter(|s| s.work.n() == n).unwrap_or_else(fresh);
+    let r = f(&mut s);
+    SCRATCH.with(|c| *c.borrow_mut() = Some(s));
     r
 }
 
@@ -75,41 +166,61 @@ pub fn expm(a: &Mat<C64>) -> Mat<C64> {
 pub fn propagate(l: &Csr, y0: &[C64], times: &[f64], budget_bytes: u128, obs: &mut dyn Observer) -> Result<Stats> {
     check_times(times)?;
     let m = l.nrows;
-    // A, A², A⁴, A⁶, U, V, P, Q, the propagator and temporaries: about 10 dense m×m matrices.
-    check_budget("the dense propagator e^{𝓛Δt} (Padé needs ~10 dense copies of the superoperator)", (m as u128) * (m as u128) * 16 * 10, budget_bytes)?;
-    let dense = {
-        let mut d = Mat::<C64>::zeros(m, m);
+    // the generator, 𝓛Δt, the propagator and the Padé buffers (A, A², A⁴, A⁶, U, V and two
+    // temporaries): 11 dense m×m matrices
+    check_budget("the dense propagator e^{𝓛Δt} (Padé needs ~11 dense copies of the superoperator)", (m as u128) * (m as u128) * 16 * 11, budget_bytes)?;
+    // The dense generator, `𝓛Δt`, the propagator and the Padé buffers are per-thread scratch
+    // for small generators (a batch of bridges); nothing is allocated per output time.
+    with_scratch(m, |s| {
+        let [dense, scaled, prop] = &mut s.mats;
+        dense.fill(C64::new(0.0, 0.0));
         for (i, j, v) in l.triplets() {
-            d[(i, j)] += v;
+            dense[(i, j)] += v;
         }
-        d
-    };
+        propagate_with(dense, y0, times, obs, &mut s.work, scaled, prop)
+    })
+}
+
+/// The time loop of [`propagate`] with its buffers: `scaled` and `prop` are m×m.
+fn propagate_with(dense: &Mat<C64>, y0: &[C64], times: &[f64], obs: &mut dyn Observer, work: &mut ExpmWork, scaled: &mut Mat<C64>, prop: &mut Mat<C64>) -> Result<Stats> {
+    let m = dense.nrows();
     let mut st = Stats::default();
-    let mut y = Mat::from_fn(m, 1, |i, _| y0[i]);
+    let mut y = y0.to_vec();
+    let mut y_next = vec![C64::new(0.0, 0.0); m];
     obs.output(0, times[0], y0)?;
-    let mut cache: Option<(f64, Mat<C64>)> = None;
+    let mut cached: Option<f64> = None;
     for k in 1..times.len() {
         let dt = times[k] - times[k - 1];
         if dt != 0.0 {
             // Evenly spaced grids differ in the last bits of Δt; reuse the propagator when the
             // intervals agree to 1e-13 relative (an error of ~1e-13·‖𝓛Δt‖, far below tolerances).
-            let hit = matches!(&cache, Some((cdt, _)) if (*cdt - dt).abs() <= 1e-13 * dt.abs());
+            let hit = matches!(cached, Some(cdt) if (cdt - dt).abs() <= 1e-13 * dt.abs());
             if !hit {
-                let a = Mat::from_fn(m, m, |i, j| dense[(i, j)] * dt);
-                let p = expm(&a);
+                for j in 0..m {
+                    for i in 0..m {
+                        scaled[(i, j)] = dense[(i, j)] * dt;
+                    }
+                }
+                expm_into(scaled.as_ref(), work, prop);
                 st.factorizations += 1;
-                cache = Some((dt, p));
+                cached = Some(dt);
             }
-            let p = &cache.as_ref().unwrap().1;
-            y = mul(p, &y);
+            matmul(
+                faer::MatMut::from_column_major_slice_mut(&mut y_next, m, 1),
+                Accum::Replace,
+                prop.as_ref(),
+                faer::MatRef::from_column_major_slice(&y, m, 1),
+                ONE,
+                Par::Seq,
+            );
+            std::mem::swap(&mut y, &mut y_next);
             st.steps += 1;
             st.rhs_evals += 1;
         }
-        let v: Vec<C64> = (0..m).map(|i| y[(i, 0)]).collect();
-        if v.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
+        if y.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
             return Err(Error::numerical(format!("expm: non-finite state at t = {}", times[k])));
         }
-        obs.output(k, times[k], &v)?;
+        obs.output(k, times[k], &y)?;
     }
     Ok(st)
 }

@@ -12,6 +12,7 @@ use crate::ops::OpContext;
 use crate::C64;
 use faer::Mat;
 use nalgebra::DMatrix;
+use std::sync::Arc;
 
 const Z: C64 = C64 { re: 0.0, im: 0.0 };
 /// Memory budget passed to `Lindbladian::liouvillian` (a 16×16 superoperator needs a few KiB).
@@ -131,9 +132,12 @@ pub(crate) fn generators(b: &BridgeSpec, gamma: f64) -> Result<(Generators, Lind
 ///   `c = −(x⁽⁰⁾_m − x⁽⁰⁾_n)(x⁽¹⁾_m − x⁽¹⁾_n)`, `cp`: `c = −½(x⁽⁰⁾_m + x⁽¹⁾_m − x⁽⁰⁾_n − x⁽¹⁾_n)²`.
 ///   The coefficients are read off the engine's own superoperator (checked diagonal), so
 ///   `e^(γ𝓛₁dt)` is an entrywise multiplication by `e^(γ dt c_mn)`, exact for any γ·dt.
-struct SplitStep {
-    /// Non-zeros `(row, col, value)` of `e^(𝓛₀dt/2)` (acts on vec ρ, column stacking).
-    half: Vec<(u8, u8, C64)>,
+pub(crate) struct SplitStep {
+    /// Non-zeros `(col, value)` of `e^(𝓛₀dt/2)` (acts on vec ρ, column stacking), row by row,
+    /// columns ascending within a row; row i is `half[rows[i]..rows[i + 1]]`.
+    half: Vec<(u8, C64)>,
+    /// Row offsets into `half`.
+    rows: [u16; 17],
     /// Distinct non-zero values of `c_mn`, and for each the index of its complex conjugate in
     /// the list if it precedes it (then `e^(γdt c̄) = conj(e^(γdt c))` is not recomputed).
     values: Vec<(C64, Option<usize>)>,
@@ -165,14 +169,20 @@ fn wht2(x: &mut [C64; 16]) {
 /// `which` marker of an entry with `c_mn = 0` (left unchanged by the coupling factor).
 const NONE: usize = usize::MAX;
 
-/// `x ← E x` for a sparse 16×16 `E` given by its non-zeros.
+/// `x ← E x` for a sparse 16×16 `E` stored by rows (`rows`, `e` as in [`SplitStep`]). Each row
+/// is summed in a register from zero, columns ascending — the same floating-point operations,
+/// in the same order, as scattering the column-major non-zeros into a zeroed vector, without the
+/// store-to-load chains of the scatter.
 #[inline]
-fn apply_sparse(x: &mut [C64; 16], e: &[(u8, u8, C64)]) {
-    let mut y = [Z; 16];
-    for &(i, j, v) in e {
-        y[(i & 15) as usize] += v * x[(j & 15) as usize];
+fn apply_sparse(x: &mut [C64; 16], rows: &[u16; 17], e: &[(u8, C64)]) {
+    let src = *x;
+    for (i, y) in x.iter_mut().enumerate() {
+        let mut s = Z;
+        for &(j, v) in &e[rows[i] as usize..rows[i + 1] as usize] {
+            s += v * src[(j & 15) as usize];
+        }
+        *y = s;
     }
-    *x = y;
 }
 
 impl SplitStep {
@@ -180,12 +190,14 @@ impl SplitStep {
         let e = integrate::expm::expm(&Mat::from_fn(16, 16, |i, j| l0[i + 16 * j] * (0.5 * dt)));
         let emax = (0..16).flat_map(|j| (0..16).map(move |i| (i, j))).fold(0.0f64, |m, (i, j)| m.max(e[(i, j)].norm()));
         let mut half = Vec::new();
-        for j in 0..16 {
-            for i in 0..16 {
+        let mut rows = [0u16; 17];
+        for i in 0..16 {
+            for j in 0..16 {
                 if e[(i, j)].norm() > 1e-16 * emax {
-                    half.push((i as u8, j as u8, e[(i, j)]));
+                    half.push((j as u8, e[(i, j)]));
                 }
             }
+            rows[i + 1] = half.len() as u16;
         }
         // c = diag(T 𝓛₁ T) with T = (W ⊗ W)/4 = vec-space form of ρ ↦ (H⊗H) ρ (H⊗H); T² = 1.
         let w = |i: usize, j: usize| -> f64 { if (i & j).count_ones() % 2 == 0 { 0.5 } else { -0.5 } };
@@ -225,13 +237,13 @@ impl SplitStep {
         if values.len() > 8 {
             return Err(Error::numerical(format!("internal: coupling generator has {} distinct eigenvalues (at most 8 expected)", values.len())));
         }
-        Ok(SplitStep { half, values, which })
+        Ok(SplitStep { half, rows, values, which })
     }
 
     /// ρ ← e^(𝓛₀dt/2) e^(γ𝓛₁dt) e^(𝓛₀dt/2) ρ.
     #[inline]
     fn step(&self, rho: &mut [C64; 16], gamma: f64, dt: f64) {
-        apply_sparse(rho, &self.half);
+        apply_sparse(rho, &self.rows, &self.half);
         wht2(rho);
         // (W ρ̃ W)/16 undoes the two unnormalised transforms
         let mut f = [Z; 8];
@@ -245,7 +257,7 @@ impl SplitStep {
             *r *= if k == NONE { C64::new(1.0 / 16.0, 0.0) } else { f[k] };
         }
         wht2(rho);
-        apply_sparse(rho, &self.half);
+        apply_sparse(rho, &self.rows, &self.half);
     }
 }
 
@@ -265,7 +277,8 @@ pub(crate) struct BridgeState {
     method: BridgeMethod,
     dt: f64,
     cache: Option<(u64, Mat<C64>)>,
-    split: Option<SplitStep>,
+    /// Split factors, shared by all bridges with the same ω, κ and coupling.
+    split: Option<Arc<SplitStep>>,
     /// ⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩ at the current time.
     pub m: [f64; 2],
     /// γ over the current step.
@@ -277,8 +290,14 @@ pub(crate) struct BridgeState {
     pub rhs_evals: u64,
 }
 
+/// Split factors already built in a run, keyed by the bits of (ω_i, ω_k, κ_i, κ_k) and the
+/// coupling — everything `𝓛₀` and `𝓛₁` depend on.
+pub(crate) type SplitCache = Vec<(([u64; 4], Coupling), Arc<SplitStep>)>;
+
 impl BridgeState {
-    pub fn new(b: &BridgeSpec, method: BridgeMethod, dt: f64) -> Result<BridgeState> {
+    /// The state of bridge `b` at t = 0; `split` collects the split factors of the run's bridges
+    /// so that bridges with equal generators share one copy.
+    pub fn new(b: &BridgeSpec, method: BridgeMethod, dt: f64, splits: &mut SplitCache) -> Result<BridgeState> {
         let (g, _) = generators(b, b.gamma0)?;
         let m_local = match b.measure {
             Readout::X => crate::ops::sigmax(),
@@ -296,7 +315,19 @@ impl BridgeState {
         };
         let l1 = superop(&g.l1)?;
         let l0 = superop(&g.l0)?;
-        let split = if method == BridgeMethod::Split { Some(SplitStep::new(&l0, &l1, dt)?) } else { None };
+        let split = if method == BridgeMethod::Split {
+            let key = ([b.omega[0].to_bits(), b.omega[1].to_bits(), b.kappa[0].to_bits(), b.kappa[1].to_bits()], b.coupling);
+            match splits.iter().find(|(k, _)| *k == key) {
+                Some((_, sp)) => Some(Arc::clone(sp)),
+                None => {
+                    let sp = Arc::new(SplitStep::new(&l0, &l1, dt)?);
+                    splits.push((key, Arc::clone(&sp)));
+                    Some(sp)
+                }
+            }
+        } else {
+            None
+        };
         Ok(BridgeState {
             neurons: b.neurons,
             gamma0: b.gamma0,
@@ -321,10 +352,11 @@ impl BridgeState {
         })
     }
 
-    /// Step phases (1) and (2): ⟨M⟩ from ρ(t_n) and γ from V(t_n).
-    pub fn observe(&mut self, v: &[f64]) {
+    /// Step phases (1) and (2): ⟨M⟩ from ρ(t_n) and γ from the potentials `vi`, `vk` of the
+    /// bridge's two neurons at t_n.
+    pub fn observe(&mut self, vi: f64, vk: f64) {
         self.m = [readout(&self.m_ops[0], &self.rho), readout(&self.m_ops[1], &self.rho)];
-        let dv = (v[self.neurons[0]] - v[self.neurons[1]]).abs();
+        let dv = (vi - vk).abs();
         self.gamma = if self.beta == 0.0 { self.gamma0 } else { self.gamma0 * (-self.beta * dv).exp() };
     }
 
@@ -353,8 +385,22 @@ impl BridgeState {
             BridgeMethod::Expm => {
                 let hit = matches!(&self.cache, Some((bits, _)) if *bits == g.to_bits());
                 if !hit {
-                    let a = Mat::from_fn(16, 16, |i, j| (self.l0[i + 16 * j] + self.l1[i + 16 * j] * g) * dt);
-                    self.cache = Some((g.to_bits(), integrate::expm::expm(&a)));
+                    // into the bridge's propagator buffer, with the thread's Padé scratch: no allocation
+                    let mut p = match self.cache.take() {
+                        Some((_, p)) => p,
+                        None => Mat::zeros(16, 16),
+                    };
+                    let (l0, l1) = (&self.l0, &self.l1);
+                    integrate::expm::with_scratch(16, |s| {
+                        let a = &mut s.mats[0];
+                        for j in 0..16 {
+                            for i in 0..16 {
+                                a[(i, j)] = (l0[i + 16 * j] + l1[i + 16 * j] * g) * dt;
+                            }
+                        }
+                        integrate::expm::expm_into(a.as_ref(), &mut s.work, &mut p);
+                    });
+                    self.cache = Some((g.to_bits(), p));
                     self.propagators += 1;
                 }
                 let p = &self.cache.as_ref().expect("cached").1;
@@ -395,5 +441,60 @@ impl BridgeState {
             let r = &k[q] * self.density_matrix() * k[q].adjoint();
             self.rho.copy_from_slice(r.as_slice());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(coupling: Coupling) -> BridgeSpec {
+        BridgeSpec {
+            neurons: [0, 1],
+            omega: [1.0, 1.1],
+            gamma0: 0.1,
+            beta: 0.1,
+            kappa: [0.05, 0.07],
+            alpha: [0.3, 0.3],
+            coupling,
+            measure: Readout::X,
+            initial: crate::ops::tensor(&[
+                DMatrix::from_row_slice(2, 2, &[C64::new(0.5, 0.0), C64::new(0.5, 0.0), C64::new(0.5, 0.0), C64::new(0.5, 0.0)]),
+                DMatrix::from_row_slice(2, 2, &[C64::new(1.0, 0.0), Z, Z, Z]),
+            ]),
+            spike_kick: 0.0,
+        }
+    }
+
+    /// Timing of the per-step kernels (not a check): `cargo test --release -p nestq --lib
+    /// bridge_kernel_timing -- --ignored --nocapture`. Best of many short repetitions, so that
+    /// other processes on the machine inflate it little.
+    #[test]
+    #[ignore]
+    fn bridge_kernel_timing() {
+        let mut splits = SplitCache::new();
+        let mut b = BridgeState::new(&spec(Coupling::Hamiltonian), BridgeMethod::Split, 0.1, &mut splits).unwrap();
+        let v = [-60.0, -55.0];
+        let reps = 2000;
+        let mut best = f64::INFINITY;
+        for _ in 0..200 {
+            let t0 = crate::clock::now_s();
+            for k in 0..reps {
+                b.observe(v[0], v[1]);
+                b.advance(k as f64).unwrap();
+            }
+            best = best.min(crate::clock::now_s() - t0);
+        }
+        println!("split observe+advance: {:.1} ns", best / reps as f64 * 1e9);
+        let mut best = f64::INFINITY;
+        let mut acc = 0.0;
+        for _ in 0..200 {
+            let t0 = crate::clock::now_s();
+            for _ in 0..200 {
+                acc += measures::concurrence_4x4(std::hint::black_box(&b.rho)).unwrap();
+            }
+            best = best.min(crate::clock::now_s() - t0);
+        }
+        println!("concurrence_4x4: {:.1} ns ({acc})", best / 200.0 * 1e9);
     }
 }

@@ -57,11 +57,13 @@ mod bridge;
 pub mod rng;
 pub mod spec;
 pub mod sync;
+mod team;
 
 pub use spec::{BridgeMethod, BridgeSpec, Coupling, InputKind, InputSpec, LifParams, Network, Readout, RecordSpec, Synapse};
 
 use crate::error::{Error, ErrorCode, Result};
 use bridge::BridgeState;
+use team::Team;
 use nalgebra::DMatrix;
 use rng::Xoshiro256;
 use serde_json::{json, Value};
@@ -238,21 +240,6 @@ fn bridge_warnings(net: &Network) -> Result<Vec<String>> {
     Ok(w)
 }
 
-#[cfg(feature = "parallel")]
-fn for_each_bridge(bridges: &mut [BridgeState], f: impl Fn(&mut BridgeState) -> Result<()> + Sync + Send) -> Result<()> {
-    use rayon::prelude::*;
-    if bridges.len() >= PARALLEL_MIN_BRIDGES && rayon::current_num_threads() > 1 {
-        bridges.par_iter_mut().try_for_each(f)
-    } else {
-        bridges.iter_mut().try_for_each(f)
-    }
-}
-
-#[cfg(not(feature = "parallel"))]
-fn for_each_bridge(bridges: &mut [BridgeState], f: impl Fn(&mut BridgeState) -> Result<()>) -> Result<()> {
-    bridges.iter_mut().try_for_each(f)
-}
-
 impl Network {
     /// Runs the network for `steps` steps (see the module docs for the step order) and returns
     /// the recorded series.
@@ -292,9 +279,37 @@ impl Network {
         self.run_here(progress)
     }
 
-    /// The run on the current thread.
-    fn run_here(&self, mut progress: Option<Progress>) -> Result<NetworkResult> {
+    /// The run on the current thread, with a team of helper jobs on the other rayon workers for
+    /// the bridge phase ([`team`]) when there are enough bridges and threads.
+    fn run_here(&self, progress: Option<Progress>) -> Result<NetworkResult> {
         let start = crate::clock::now_s();
+        let mut splits = bridge::SplitCache::new();
+        let bridges: Vec<BridgeState> = self.bridges.iter().map(|b| BridgeState::new(b, self.bridge_method, self.dt, &mut splits)).collect::<Result<_>>()?;
+        #[cfg(feature = "parallel")]
+        let threads = if self.bridges.len() >= PARALLEL_MIN_BRIDGES { rayon::current_num_threads() } else { 1 };
+        #[cfg(not(feature = "parallel"))]
+        let threads = 1usize;
+        // a few chunks per thread, so that the leader can take over the chunks of a helper that
+        // lost its core to another process
+        let chunks = if threads > 1 { (4 * threads).min(self.bridges.len() / 2).max(1) } else { 1 };
+        let team = Team::new(bridges, chunks, self.ids.len(), self.dt, self.steps, self.record.every, self.record.bridge_expect);
+        #[cfg(feature = "parallel")]
+        if threads > 1 {
+            return rayon::in_place_scope(|s| {
+                for _ in 1..threads {
+                    s.spawn(|_| team.help());
+                }
+                let _stop = team::StopGuard(&team);
+                self.steps_with(&team, start, progress)
+            })
+            .and_then(|r| self.finish(team, r));
+        }
+        let r = self.steps_with(&team, start, progress)?;
+        self.finish(team, r)
+    }
+
+    /// The step loop of [`Network::run_here`].
+    fn steps_with(&self, team: &Team, start: f64, mut progress: Option<Progress>) -> Result<NetworkResult> {
         let n = self.ids.len();
         let dt = self.dt;
         let mut warnings = self.warnings.clone();
@@ -360,7 +375,6 @@ impl Network {
         let mut next_timed = 0usize;
 
         // bridges
-        let mut bridges: Vec<BridgeState> = self.bridges.iter().map(|b| BridgeState::new(b, self.bridge_method, dt)).collect::<Result<_>>()?;
         let mut kicks: Vec<Vec<(usize, usize)>> = vec![Vec::new(); n]; // neuron → (bridge, qubit)
         let mut bridged: Vec<usize> = Vec::new();
         for (bi, b) in self.bridges.iter().enumerate() {
@@ -376,7 +390,6 @@ impl Network {
         let mut iq = vec![0.0f64; n];
 
         let every = self.record.every;
-        let rec_bridges = self.record.bridge_expect;
         let mut times = Vec::with_capacity((self.steps / every + 1) as usize);
         let mut vrec: Vec<Vec<f64>> = vec![Vec::with_capacity(times.capacity()); self.record.v.len()];
         let mut spikes: Vec<(usize, u64)> = Vec::new();
@@ -390,18 +403,8 @@ impl Network {
             let last = step == self.steps;
             // (0)–(3): record at t_n, ⟨M⟩ from ρ(t_n), γ from V(t_n), advance by dt
             let t = step as f64 * dt;
-            {
-                let vr = &v;
-                for_each_bridge(&mut bridges, |b| {
-                    b.observe(vr);
-                    if rec && rec_bridges {
-                        b.record()?;
-                    }
-                    if !last {
-                        b.advance(t)?;
-                    }
-                    Ok(())
-                })?;
+            if !self.bridges.is_empty() {
+                team.step(step, &v)?;
             }
             if rec {
                 times.push(t);
@@ -415,9 +418,11 @@ impl Network {
             for &j in &bridged {
                 iq[j] = 0.0;
             }
-            for b in &bridges {
-                iq[b.neurons[0]] += b.alpha[0] * b.m[0];
-                iq[b.neurons[1]] += b.alpha[1] * b.m[1];
+            for c in 0..team.chunk_count() {
+                for b in team.chunk(c).iter() {
+                    iq[b.neurons[0]] += b.alpha[0] * b.m[0];
+                    iq[b.neurons[1]] += b.alpha[1] * b.m[1];
+                }
             }
             // (4) neurons
             spiked.clear();
@@ -440,7 +445,7 @@ impl Network {
             n_spikes += spiked.len() as u64;
             for &j in &spiked {
                 for &(bi, q) in &kicks[j] {
-                    bridges[bi].kick(q);
+                    team.with_bridge(bi, |b| b.kick(q));
                 }
                 if self.record.spikes {
                     spikes.push((j, step));
@@ -492,31 +497,25 @@ impl Network {
         if let Some(p) = progress.as_mut() {
             p(1.0);
         }
+        let (mut propagators, mut rhs_evals) = (0, 0);
+        for c in 0..team.chunk_count() {
+            for b in team.chunk(c).iter() {
+                propagators += b.propagators;
+                rhs_evals += b.rhs_evals;
+            }
+        }
         let stats = NetworkStats {
             steps: self.steps,
             neurons: n,
             synapses: self.synapses.len(),
-            bridges: bridges.len(),
+            bridges: self.bridges.len(),
             spikes: n_spikes,
             input_events,
             bridge_method: self.bridge_method.as_str().into(),
-            propagators: bridges.iter().map(|b| b.propagators).sum(),
-            rhs_evals: bridges.iter().map(|b| b.rhs_evals).sum(),
+            propagators,
+            rhs_evals,
             wall_s: crate::clock::now_s() - start,
         };
-        let brec = bridges
-            .into_iter()
-            .zip(&self.bridges)
-            .map(|(b, s)| BridgeRecord {
-                neurons: [self.ids[s.neurons[0]].clone(), self.ids[s.neurons[1]].clone()],
-                coupling: s.coupling,
-                measure: s.measure,
-                final_state: b.density_matrix(),
-                expect: b.rec_expect,
-                gamma: b.rec_gamma,
-                concurrence: b.rec_conc,
-            })
-            .collect();
         let synchrony = match self.record.synchrony {
             None => Vec::new(),
             Some((tau, delta)) => self
@@ -540,10 +539,29 @@ impl Network {
             times,
             v: self.record.v.iter().map(|&j| self.ids[j].clone()).zip(vrec).collect(),
             spikes: spikes.into_iter().map(|(j, s)| (self.ids[j].clone(), s as f64 * dt)).collect(),
-            bridges: brec,
+            bridges: Vec::new(),
             warnings,
             stats,
         })
+    }
+
+    /// Moves the bridges' records and final states out of the team into the result.
+    fn finish(&self, team: Team, mut r: NetworkResult) -> Result<NetworkResult> {
+        r.bridges = team
+            .into_bridges()
+            .into_iter()
+            .zip(&self.bridges)
+            .map(|(b, s)| BridgeRecord {
+                neurons: [self.ids[s.neurons[0]].clone(), self.ids[s.neurons[1]].clone()],
+                coupling: s.coupling,
+                measure: s.measure,
+                final_state: b.density_matrix(),
+                expect: b.rec_expect,
+                gamma: b.rec_gamma,
+                concurrence: b.rec_conc,
+            })
+            .collect();
+        Ok(r)
     }
 }
 
