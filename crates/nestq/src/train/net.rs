@@ -537,13 +537,7 @@ impl Net {
                         rb[self.meas[0]] += ai * ibar[i];
                         rb[self.meas[1]] += ak * ibar[k];
                         rbar_next[l] = rb; // now r̄(n)
-                        // γ = γ₀ e^(−β|ΔV|).
-                        let (g0, be) = (self.at(p, gamma0, l), self.at(p, beta, l));
-                        let (_, dg) = adaptive(g0, be, dv);
-                        gp[off(gamma0) + l] += gamma_bar * libm::exp(-be * dv.abs());
-                        gp[off(beta) + l] += -gamma_bar * g * dv.abs();
-                        vbar[i] += gamma_bar * dg;
-                        vbar[k] -= gamma_bar * dg;
+                        self.adaptive_adjoint(p, &mut gp, (gamma0, beta), l, gamma_bar, dv, (&mut vbar, i, k));
                     }
                     LinkSegs::Skip { w, g0, beta, c: cc, .. } => {
                         let g = t.gamma[n * nl + l];
@@ -557,12 +551,7 @@ impl Net {
                         ubar_next[2 * l + 1] += ibar[i] * g * wik;
                         ubar_next[2 * l] += ibar[k] * g * wki;
                         let gamma_bar = ibar[i] * wik * uk + ibar[k] * wki * ui;
-                        let (gz, be) = (self.at(p, g0, l), self.at(p, beta, l));
-                        let (_, dg) = adaptive(gz, be, dv);
-                        gp[off(g0) + l] += gamma_bar * libm::exp(-be * dv.abs());
-                        gp[off(beta) + l] += -gamma_bar * g * dv.abs();
-                        vbar[i] += gamma_bar * dg;
-                        vbar[k] -= gamma_bar * dg;
+                        self.adaptive_adjoint(p, &mut gp, (g0, beta), l, gamma_bar, dv, (&mut vbar, i, k));
                     }
                 }
             }
@@ -570,6 +559,18 @@ impl Net {
             std::mem::swap(&mut sbar, &mut sbar_prev);
         }
         gp
+    }
+
+    /// Adjoint of the adaptive coupling `γ = γ₀ e^(−β|V_i − V_k|)` of link `l` (bridge γ or skip
+    /// g): adds `γ̄ ∂γ/∂γ₀`, `γ̄ ∂γ/∂β` to the gradient and `γ̄ ∂γ/∂V_i`, `γ̄ ∂γ/∂V_k` to `V̄(n)`.
+    #[allow(clippy::too_many_arguments)]
+    fn adaptive_adjoint(&self, p: &[f64], gp: &mut [f64], (g0, beta): (Seg, Seg), l: usize, gamma_bar: f64, dv: f64, (vbar, i, k): (&mut [f64], usize, usize)) {
+        let (gz, be) = (self.at(p, g0, l), self.at(p, beta, l));
+        let (g, dg) = adaptive(gz, be, dv);
+        gp[self.layout.segments[g0.0].offset + l] += gamma_bar * libm::exp(-be * dv.abs());
+        gp[self.layout.segments[beta.0].offset + l] += -gamma_bar * g * dv.abs();
+        vbar[i] += gamma_bar * dg;
+        vbar[k] -= gamma_bar * dg;
     }
 
     /// Logits of one sample (forward pass only).
