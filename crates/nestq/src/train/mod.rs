@@ -68,6 +68,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::neural::rng::Xoshiro256;
 use nalgebra::DMatrix;
 use serde_json::{json, Map, Value};
+use std::borrow::Borrow;
 
 /// Delayed-recall data (`TaskConfig::DelayedRecall`): `count` samples drawn from `seed`.
 ///
@@ -262,19 +263,20 @@ pub struct TrainProgress<'a> {
 pub type TrainCallback<'a> = &'a mut (dyn FnMut(&TrainProgress) -> bool + 'a);
 
 #[cfg(feature = "parallel")]
-fn map_samples<T: Send>(samples: &[Sample], f: impl Fn(&Sample) -> T + Sync + Send) -> Vec<T> {
+fn map_samples<S: Borrow<Sample> + Sync, T: Send>(samples: &[S], f: impl Fn(&Sample) -> T + Sync + Send) -> Vec<T> {
     use rayon::prelude::*;
-    samples.par_iter().map(f).collect()
+    samples.par_iter().map(|s| f(s.borrow())).collect()
 }
 
 #[cfg(not(feature = "parallel"))]
-fn map_samples<T: Send>(samples: &[Sample], f: impl Fn(&Sample) -> T + Sync + Send) -> Vec<T> {
-    samples.iter().map(f).collect()
+fn map_samples<S: Borrow<Sample> + Sync, T: Send>(samples: &[S], f: impl Fn(&Sample) -> T + Sync + Send) -> Vec<T> {
+    samples.iter().map(|s| f(s.borrow())).collect()
 }
 
 /// Mean loss and gradient over `samples` (summed in sample order, so the result does not depend
-/// on the thread count), and the number of correct predictions.
-pub fn loss_and_grad(net: &Net, p: &[f64], samples: &[Sample]) -> (f64, Vec<f64>, usize) {
+/// on the thread count), and the number of correct predictions. `samples` may hold the samples
+/// or references to them (a mini-batch borrows from the training set).
+pub fn loss_and_grad<S: Borrow<Sample> + Sync>(net: &Net, p: &[f64], samples: &[S]) -> (f64, Vec<f64>, usize) {
     let per = map_samples(samples, |s| net.grad(p, s));
     let mut g = vec![0.0; p.len()];
     let (mut loss, mut correct) = (0.0, 0);
@@ -396,7 +398,7 @@ pub fn train(cfg: &TrainConfig, train_set: &[Sample], test_set: &[Sample], mut p
         let (mut loss_sum, mut correct, mut projections, mut norms, mut clipped) = (0.0, 0usize, 0usize, [0.0; 2], 0usize);
         for (b, chunk) in order.chunks(cfg.batch_size).enumerate() {
             batch.clear();
-            batch.extend(chunk.iter().map(|&i| train_set[i].clone()));
+            batch.extend(chunk.iter().map(|&i| &train_set[i]));
             let (loss, g, ok) = loss_and_grad(&net, &p, &batch);
             if !loss.is_finite() || g.iter().any(|x| !x.is_finite()) {
                 let bad = net.layout.segments.iter().find(|s| g[s.offset..s.offset + s.len].iter().any(|x| !x.is_finite())).map_or("loss", |s| s.name);
@@ -485,8 +487,8 @@ pub fn discrete_mutual_information(a: &[u32], b: &[u32]) -> f64 {
 pub fn analyse_links(net: &Net, p: &[f64], samples: &[Sample], every: usize) -> Result<LinkAnalysis> {
     let c = &net.cfg;
     let n_h = c.n_hidden;
-    // Pairs to analyse: the links, or for `none` the antipodal pairs of the same count.
-    let pairs: Vec<(usize, usize)> = if c.links.pairs.is_empty() { Vec::new() } else { c.links.pairs.clone() };
+    // Pairs to analyse: the links (for `none`, the pairs named by `count`/`pairs`).
+    let pairs = c.links.pairs.clone();
     let nl = c.links.pairs.len();
     let bridges = c.links.kind == LinkKind::Bridge;
     let per = map_samples(samples, |s| -> Result<(Vec<f64>, Vec<f64>, Vec<u32>)> {
