@@ -67,13 +67,26 @@ export function fixtureTolerance(reference: QutipReference): number {
 /**
  * The methods the Rust test runs on a fixture: auto, dopri5, trbdf2 (not on `ising_n4`, whose
  * ω ≈ 200 oscillations cost ~10⁶ second-order steps at this tolerance) and, for time-independent
- * models, krylov and expm.
+ * models, krylov and expm, plus cheby when the generator also preserves Hermiticity.
  */
-export function methodsFor(name: string, timeIndependent: boolean): MethodName[] {
+export function methodsFor(name: string, timeIndependent: boolean, hermitianPreserving = true): MethodName[] {
   const m: MethodName[] = ['auto', 'dopri5'];
   if (name !== 'ising_n4') m.push('trbdf2');
   if (timeIndependent) m.push('krylov', 'expm');
+  if (timeIndependent && hermitianPreserving) m.push('cheby');
   return m;
+}
+
+/**
+ * Whether the model's coefficient matrix is Hermitian, i.e. every cross term `{rate, a, b}` has
+ * its partner `{conj(rate), b, a}` (the Hamiltonian is Hermitian in every valid model). Rates
+ * given as parameter names are compared by name, and modulations must match.
+ */
+export function isHermiticityPreserving(spec: ModelSpec): boolean {
+  const cross = (spec.cross ?? []) as Array<{ rate: unknown; a: string; b: string; modulation?: unknown }>;
+  const key = (v: unknown): string => JSON.stringify(v);
+  const conj = (v: unknown): unknown => (Array.isArray(v) ? [v[0], -(v[1] as number)] : v);
+  return cross.every((c) => c.a === c.b || cross.some((d) => d.a === c.b && d.b === c.a && key(d.rate) === key(conj(c.rate)) && key(d.modulation) === key(c.modulation)));
 }
 
 /** `spec` with solver `method` (trbdf2 tightened to rtol 1e-12/atol 1e-14, rk4 given dt 1e-3, as in the Rust test). */
@@ -204,12 +217,12 @@ export function defineFixtureTests(log: (line: string) => void = () => {}): void
     res.finalState.data[1]! += 1e-5;
     vexpect(compareWithQutip(res, reference, tol).failures.join('\n')).toContain('final_state[0][0]');
   });
-  const allMethods: MethodName[] = ['auto', 'dopri5', 'trbdf2', 'krylov', 'expm'];
+  const allMethods: MethodName[] = ['auto', 'dopri5', 'trbdf2', 'krylov', 'expm', 'cheby'];
   for (const name of names) {
     for (const method of allMethods) {
       it(`${name} [${method}] matches QuTiP`, (ctx) => {
         const { spec, reference } = loadFixture(name);
-        if (!methodsFor(name, isTimeIndependent(spec)).includes(method)) {
+        if (!methodsFor(name, isTimeIndependent(spec), isHermiticityPreserving(spec)).includes(method)) {
           ctx.skip(); // not applicable (time-dependent model, or trbdf2 on ising_n4): as in the Rust test
           return;
         }

@@ -42,7 +42,7 @@ export type TimesSpec = { start: number; stop: number; count: number } | number[
  * Integrators (see docs/model-format.md, "Solver"); `mpo` is TEBD on a matrix-product operator
  * for long chains (docs/model-format.md, "MPO solver").
  */
-export type MethodName = 'auto' | 'rk4' | 'dopri5' | 'expm' | 'krylov' | 'trbdf2' | 'stiff' | 'mpo';
+export type MethodName = 'auto' | 'rk4' | 'dopri5' | 'expm' | 'krylov' | 'cheby' | 'trbdf2' | 'stiff' | 'mpo';
 /**
  * Solver options (`$.solver`). Times are in the model's time unit (the inverse of the unit of
  * the Hamiltonian coefficients and rates, ħ = 1). The MPO keys (`chi_max`, `chi_min`, `cutoff`,

@@ -34,7 +34,7 @@ fn threads() -> usize {
 }
 
 fn bench_ising(n: usize) {
-    for method in ["auto", "dopri5", "krylov"] {
+    for method in ["auto", "dopri5", "cheby", "krylov"] {
         let m = Model::from_json_str(&ising_json(n, method)).unwrap();
         let reps = if n <= 6 { 3 } else { 1 };
         let mut best = f64::INFINITY;

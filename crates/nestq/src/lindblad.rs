@@ -428,6 +428,8 @@ pub struct MatrixRhs {
     gpt: Option<TdCsr>,
     sandwiches: Vec<Sandwich>,
     scratch: Vec<C64>,
+    /// Second work buffer (Hermitian path with non-monomial sandwiches only; allocated lazily).
+    scratch2: Vec<C64>,
     coefs: Vec<C64>,
     /// Hermitian part of the input (fast path only).
     xh: Vec<C64>,
@@ -469,7 +471,7 @@ impl MatrixRhs {
             })
             .collect();
         let xh = if hermitian { vec![ZERO; n * n] } else { vec![] };
-        MatrixRhs { n, g: TdCsr::new(n, g), gpt, sandwiches, scratch: vec![ZERO; n * n], coefs: Vec::new(), xh, hermitian, project: true, evals: 0 }
+        MatrixRhs { n, g: TdCsr::new(n, g), gpt, sandwiches, scratch: vec![ZERO; n * n], scratch2: Vec::new(), coefs: Vec::new(), xh, hermitian, project: true, evals: 0 }
     }
 
     /// The adjoint generator `X ↦ 𝓛(t)† X` of `l` with respect to the Hilbert–Schmidt inner
@@ -549,31 +551,60 @@ impl MatrixRhs {
         let sandwiches = &self.sandwiches;
         let coefs = &self.coefs;
         if self.hermitian {
-            // K = X G† (column j: Σ_k X[:,k] conj(G_jk)); out = K + K† + Σ monomial sandwiches
+            // K = X G† + ½ Σ c A X B†, out = K + K†: equal to 𝓛X for Hermitian X, and exactly
+            // Hermitian in floating point (entry (j,i) is the conjugate of entry (i,j) bit for
+            // bit), so integrators that keep their vectors Hermitian stay so without projection.
             let g = &self.g.pattern;
             for_columns(par, &mut self.scratch, n, |j0, chunk| {
-                chunk.iter_mut().for_each(|v| *v = ZERO);
-                right_mul_adj_cols(ONE, x, g, n, j0, chunk);
-            });
-            let k = &self.scratch;
-            for_columns(par, out, n, |j0, chunk| {
-                plus_adjoint_cols(k, n, j0, chunk, 1.0);
-                mono_sandwiches_cols(sandwiches, coefs, x, n, j0, chunk);
-            });
-        } else {
-            let g = &self.g.pattern;
-            let gpt = &self.gpt.as_ref().expect("general path has G'ᵀ").pattern;
-            for_columns(par, out, n, |j0, chunk| {
-                chunk.iter_mut().for_each(|v| *v = ZERO);
-                let m = chunk.len() / n;
-                for c in 0..m {
-                    let j = j0 + c;
-                    g.matvec_acc(ONE, &x[j * n..(j + 1) * n], &mut chunk[c * n..(c + 1) * n]);
+                // a few columns at a time, so each K column is still in L1 when the
+                // sandwiches add to it (n = 256: 16 KiB per block)
+                let cols = (4096 / n).clamp(1, 16);
+                for (b, sub) in chunk.chunks_mut(cols * n).enumerate() {
+                    let j = j0 + b * cols;
+                    sub.iter_mut().for_each(|v| *v = ZERO);
+                    right_mul_adj_cols(ONE, x, g, n, j, sub);
+                    mono_sandwiches_cols(sandwiches, coefs, 0.5, x, n, j, sub);
                 }
-                right_mul_cols(ONE, x, gpt, n, j0, chunk);
-                mono_sandwiches_cols(sandwiches, coefs, x, n, j0, chunk);
             });
+            // general (non-monomial) sandwiches: T = X B† then K += ½c A T
+            for (s, &c) in sandwiches.iter().zip(coefs.iter()) {
+                if s.mono.is_some() || c == ZERO {
+                    continue;
+                }
+                if self.scratch2.len() != n * n {
+                    self.scratch2 = vec![ZERO; n * n];
+                }
+                let b = &s.b;
+                for_columns(par, &mut self.scratch2, n, |j0, chunk| {
+                    chunk.iter_mut().for_each(|v| *v = ZERO);
+                    right_mul_adj_cols(ONE, x, b, n, j0, chunk);
+                });
+                let tmp = &self.scratch2;
+                let a = &s.a;
+                for_columns(par, &mut self.scratch, n, |j0, chunk| {
+                    let m = chunk.len() / n;
+                    for cc in 0..m {
+                        let j = j0 + cc;
+                        a.matvec_acc(c * 0.5, &tmp[j * n..(j + 1) * n], &mut chunk[cc * n..(cc + 1) * n]);
+                    }
+                });
+            }
+            let k = &self.scratch;
+            for_columns(par, out, n, |j0, chunk| plus_adjoint_cols(k, n, j0, chunk, 1.0));
+            return;
         }
+        let g = &self.g.pattern;
+        let gpt = &self.gpt.as_ref().expect("general path has G'ᵀ").pattern;
+        for_columns(par, out, n, |j0, chunk| {
+            chunk.iter_mut().for_each(|v| *v = ZERO);
+            let m = chunk.len() / n;
+            for c in 0..m {
+                let j = j0 + c;
+                g.matvec_acc(ONE, &x[j * n..(j + 1) * n], &mut chunk[c * n..(c + 1) * n]);
+            }
+            right_mul_cols(ONE, x, gpt, n, j0, chunk);
+            mono_sandwiches_cols(sandwiches, coefs, 1.0, x, n, j0, chunk);
+        });
         // general (non-monomial) sandwiches: T = X B† then out += c A T
         for (s, &c) in sandwiches.iter().zip(coefs.iter()) {
             if s.mono.is_some() || c == ZERO {
@@ -630,13 +661,14 @@ where
     f(0, buf)
 }
 
-/// Monomial sandwiches `c·A X B†` restricted to output columns `j0 ..` of `chunk`.
-fn mono_sandwiches_cols(sandwiches: &[Sandwich], coefs: &[C64], x: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
+/// Monomial sandwiches `scale·c·A X B†` restricted to output columns `j0 ..` of `chunk`.
+fn mono_sandwiches_cols(sandwiches: &[Sandwich], coefs: &[C64], scale: f64, x: &[C64], n: usize, j0: usize, chunk: &mut [C64]) {
     let j1 = j0 + chunk.len() / n;
     for (s, &c) in sandwiches.iter().zip(coefs) {
         if c == ZERO {
             continue;
         }
+        let c = c * scale;
         let Some((ra, rb)) = &s.mono else { continue };
         // rb is sorted by row j of B (= output column)
         let lo = rb.partition_point(|e| e.0 < j0);

@@ -110,6 +110,8 @@ pub enum Method {
     Expm,
     /// Krylov exp(𝓛t)v.
     Krylov,
+    /// Chebyshev expansion of e^(𝓛τ) (see [`crate::integrate::cheby`]).
+    Cheby,
     /// TR-BDF2 (stiff).
     Trbdf2,
     /// Matrix-product-operator TEBD (see [`crate::mpo`]).
@@ -125,6 +127,7 @@ impl Method {
             Method::Dopri5 => "dopri5",
             Method::Expm => "expm",
             Method::Krylov => "krylov",
+            Method::Cheby => "cheby",
             Method::Trbdf2 => "trbdf2",
             Method::Mpo => "mpo",
         }
@@ -498,9 +501,10 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
             "dopri5" => Method::Dopri5,
             "expm" => Method::Expm,
             "krylov" => Method::Krylov,
+            "cheby" | "chebyshev" => Method::Cheby,
             "trbdf2" | "stiff" => Method::Trbdf2,
             "mpo" => Method::Mpo,
-            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, trbdf2, mpo)"))),
+            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo)"))),
         };
     }
     let pos = |k: &str| -> Result<Option<f64>> {

@@ -130,7 +130,7 @@ fn adaptive_methods_converge_with_tolerance() {
     // Error per step is controlled, so the global error is about (number of steps)·rtol: for the
     // fifth-order and Krylov methods that stays within 200·rtol here; the second-order TR-BDF2
     // takes ~10³ steps at rtol 1e-6 (measured 2.1e-4 = 208·rtol), hence its wider factor.
-    for (method, factor) in [(Method::Dopri5, 200.0), (Method::Trbdf2, 2000.0), (Method::Krylov, 200.0)] {
+    for (method, factor) in [(Method::Dopri5, 200.0), (Method::Trbdf2, 2000.0), (Method::Krylov, 200.0), (Method::Cheby, 200.0)] {
         let mut prev = f64::INFINITY;
         for &rtol in &[1e-4, 1e-6, 1e-8] {
             let mut m = nest_model("");
@@ -384,4 +384,134 @@ fn callback_coefficient_equals_the_declarative_modulation() {
     let r = nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, None).unwrap();
     assert!(calls.load(std::sync::atomic::Ordering::Relaxed) > 100, "the callback is evaluated at every RHS call");
     assert!((r.final_state - reference.final_state).norm() < 1e-13);
+}
+
+
+fn ising_model(nq: usize, method: &str, rtol: f64, atol: f64, stop: f64, count: usize) -> Model {
+    let mut h: Vec<String> = (0..nq).map(|i| format!(r#"{{"coef": 50, "ops": "Z{i}"}}"#)).collect();
+    h.extend((0..nq - 1).map(|i| format!(r#"{{"coef": 25, "ops": "X{i} X{}"}}"#, i + 1)));
+    let jumps: Vec<String> = (0..nq).map(|i| format!(r#"{{"rate": 1, "ops": "SM{i}"}}"#)).collect();
+    Model::from_json_str(&format!(
+        r#"{{"dims": {dims:?}, "hamiltonian": [{h}], "jumps": [{j}], "initial": {{"basis": {basis:?}}},
+            "times": {{"start": 0, "stop": {stop}, "count": {count}}}, "observables": {{"z": "Z{last}"}},
+            "solver": {{"method": "{method}", "rtol": {rtol}, "atol": {atol}, "physicality": false}}}}"#,
+        dims = vec![2; nq],
+        h = h.join(","),
+        j = jumps.join(","),
+        basis = vec![0; nq],
+        last = nq - 1
+    ))
+    .unwrap()
+}
+
+fn max_state_diff(a: &nestq::SolveResult, b: &nestq::SolveResult) -> f64 {
+    let d = (&a.final_state - &b.final_state).iter().map(|v| v.norm()).fold(0.0, f64::max);
+    let e = a.expect[0].values.iter().zip(&b.expect[0].values).map(|(x, y)| (x - y).norm()).fold(0.0, f64::max);
+    d.max(e)
+}
+
+#[test]
+fn cheby_matches_the_exact_propagator_on_an_oscillatory_chain() {
+    // Ising N = 4 (|Im W| ≈ 420 ≫ decay): imaginary-axis orientation, many terms per interval
+    let exact = mesolve(&ising_model(4, "expm", 1e-10, 1e-12, 2.0, 21), None).unwrap();
+    let mut prev = f64::INFINITY;
+    for &rtol in &[1e-4, 1e-7, 1e-10] {
+        let r = mesolve(&ising_model(4, "cheby", rtol, rtol * 1e-2, 2.0, 21), None).unwrap();
+        assert_eq!(r.stats.method, "cheby");
+        let d = max_state_diff(&r, &exact);
+        eprintln!("cheby rtol {rtol:e}: {} evaluations, max deviation from expm {d:.2e}", r.stats.integrator.rhs_evals);
+        assert!(d < 10.0 * rtol, "rtol {rtol}: max deviation {d:e} from expm");
+        assert!(d <= prev * 1.01 || d < 1e-12, "rtol {rtol}: deviation {d:e} did not fall (previous {prev:e})");
+        prev = d;
+        assert!(r.stats.integrator.rhs_evals > 0 && r.stats.integrator.rejected == 0);
+    }
+    // one long output interval is cut into sub-steps (x = cτ ≤ X_MAX) and stays accurate
+    let exact = mesolve(&ising_model(4, "expm", 1e-10, 1e-12, 5.0, 2), None).unwrap();
+    let r = mesolve(&ising_model(4, "cheby", 1e-10, 1e-12, 5.0, 2), None).unwrap();
+    assert!(r.stats.integrator.steps > 1, "expected sub-steps, got {}", r.stats.integrator.steps);
+    assert!(max_state_diff(&r, &exact) < 1e-9, "long interval: deviation {:e}", max_state_diff(&r, &exact));
+}
+
+#[test]
+fn cheby_handles_dissipation_dominated_and_general_generators() {
+    // a qutrit cavity with strong decay and weak dynamics: real-axis orientation
+    let spec = |method: &str| {
+        Model::from_json_str(&format!(r#"{{"dims": [3, 2],
+          "hamiltonian": [{{"coef": 0.2, "ops": "N0"}}, {{"coef": 0.1, "ops": "A0 SP1"}}, {{"coef": 0.1, "ops": "AD0 SM1"}}],
+          "jumps": [{{"rate": 6, "ops": "A0"}}, {{"rate": 2, "ops": "SM1"}}, {{"rate": 0.5, "ops": "Z1"}}],
+          "cross": [{{"rate": 0.3, "a": "A0", "b": "SM1"}}, {{"rate": 0.3, "a": "SM1", "b": "A0"}}],
+          "initial": {{"product": [[0.2, 0.5, 1], [1, 0.3]]}},
+          "times": {{"start": 0, "stop": 3, "count": 7}}, "observables": {{"n": "N0"}},
+          "solver": {{"method": "{method}", "rtol": 1e-10, "atol": 1e-12}}}}"#)).unwrap()
+    };
+    let l = spec("cheby").lindbladian().unwrap();
+    let b = integrate::cheby::field_box(&l).unwrap();
+    assert!(b.aspect() < 1.0, "expected a dissipation-dominated box, got {b:?}");
+    eprintln!("dissipation-dominated box {b:?}");
+    let exact = mesolve(&spec("expm"), None).unwrap();
+    let r = mesolve(&spec("cheby"), None).unwrap();
+    assert!(max_state_diff(&r, &exact) < 1e-9, "deviation {:e}", max_state_diff(&r, &exact));
+}
+
+#[test]
+fn cheby_recovers_from_a_box_that_misses_the_field_of_values() {
+    let m = ising_model(3, "expm", 1e-10, 1e-12, 1.0, 11);
+    let exact = mesolve(&m, None).unwrap();
+    let l = m.lindbladian().unwrap();
+    let true_box = integrate::cheby::field_box(&l).unwrap();
+    // a box 10× too narrow along the imaginary axis: the recurrence grows, the integrator widens
+    // the box and redoes the sub-step
+    let bad = integrate::cheby::FieldBox { im_half: true_box.im_half / 10.0, ..true_box };
+    let mut rhs = l.compile();
+    let mut col = Collect::default();
+    let st = integrate::cheby::propagate(&mut rhs, m.initial.as_slice(), &m.times, bad, 1e-10, 1e-12, 100_000, &mut col).unwrap();
+    eprintln!("narrow box: {} redone sub-steps, {} evaluations", st.rejected, st.rhs_evals);
+    assert!(st.rejected > 0, "the narrow box was not detected");
+    let last = col.states.last().unwrap();
+    let d = last.iter().zip(exact.final_state.iter()).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+    assert!(d < 1e-9, "deviation after recovery {d:e}");
+}
+
+#[test]
+fn cheby_refuses_what_it_cannot_do_and_auto_picks_it_for_large_oscillatory_models() {
+    let err = |json: &str| Model::from_json_str(json).and_then(|m| mesolve(&m, None).map(|_| ())).unwrap_err();
+    let e = err(r#"{"dims": [2, 2], "hamiltonian": [{"coef": 1, "ops": "Z0"}], "cross": [{"rate": 0.2, "a": "SM0", "b": "SM1"}],
+        "initial": {"basis": [0, 0]}, "times": [0, 1], "solver": {"method": "cheby"}}"#);
+    assert!(e.path.as_deref() == Some("$.solver.method") && e.message.contains("Hermiticity"), "{e:?}");
+    let e = err(r#"{"dims": [2], "hamiltonian": [{"coef": 1, "ops": "X0", "modulation": {"cos": {"omega": 1}}}],
+        "initial": {"basis": [0]}, "times": [0, 1], "solver": {"method": "cheby"}}"#);
+    assert!(e.path.as_deref() == Some("$.solver.method") && e.message.contains("time-independent"), "{e:?}");
+    // N = 5: superoperator 1024×1024 (too large for auto's dense expm), |Im W| ≈ 530 ≫ decay
+    let m = ising_model(5, "auto", 1e-6, 1e-8, 0.5, 6);
+    let r = mesolve(&m, None).unwrap();
+    assert_eq!(r.stats.method, "cheby", "{}", r.stats.method_reason);
+    assert!(r.stats.method_reason.contains("oscillation-dominated"));
+    let d = mesolve(&ising_model(5, "dopri5", 1e-10, 1e-12, 0.5, 6), None).unwrap();
+    assert!(max_state_diff(&r, &d) < 1e-6, "auto (cheby) vs tight dopri5: {:e}", max_state_diff(&r, &d));
+}
+
+#[test]
+fn hermitian_fast_path_output_is_exactly_hermitian() {
+    // random generator with monomial and general jumps and a Hermitian pair of cross terms
+    let l = random_generator(true, 11);
+    let n = l.dim();
+    let mut rhs = l.compile();
+    rhs.set_input_projection(false);
+    let mut r = Lcg(5);
+    let x = r.mat(n);
+    let x = (&x + x.adjoint()) * c(0.5, 0.0);
+    let mut xs = x.as_slice().to_vec();
+    for j in 0..n {
+        xs[j + j * n].im = 0.0;
+        for i in j + 1..n {
+            xs[j + i * n] = xs[i + j * n].conj();
+        }
+    }
+    let mut out = vec![c(0.0, 0.0); n * n];
+    rhs.apply(0.7, &xs, &mut out);
+    for j in 0..n {
+        for i in 0..n {
+            assert_eq!(out[i + j * n], out[j + i * n].conj(), "entry ({i},{j}) is not the conjugate of ({j},{i})");
+        }
+    }
 }

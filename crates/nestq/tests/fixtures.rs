@@ -92,7 +92,8 @@ fn all_fixtures_match_qutip_with_every_applicable_method() {
     let mut report = Vec::new();
     for name in &names {
         let (model, reference) = load(name);
-        let ti = model.lindbladian().unwrap().is_time_independent();
+        let l = model.lindbladian().unwrap();
+        let ti = l.is_time_independent();
         let qutip_dev = reference["reference_check"]["max_abs_state_deviation"].as_f64().unwrap_or(0.0);
         let tol = 1e-6 + 2.0 * qutip_dev;
         let mut methods = vec![Method::Auto, Method::Dopri5];
@@ -103,6 +104,9 @@ fn all_fixtures_match_qutip_with_every_applicable_method() {
         }
         if ti {
             methods.extend([Method::Krylov, Method::Expm]);
+            if l.is_hermiticity_preserving() {
+                methods.push(Method::Cheby);
+            }
         }
         for m in methods {
             let mut model = model.clone();

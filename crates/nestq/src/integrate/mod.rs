@@ -7,9 +7,13 @@
 //! - [`expm::propagate`]: exact propagator `e^{𝓛Δt}` by Padé scaling-and-squaring (Higham 2005).
 //! - [`krylov::propagate`]: Arnoldi approximation of `e^{𝓛t}v` with Expokit's a-posteriori error
 //!   estimate and step control (Sidje 1998).
+//! - [`cheby::propagate`]: Chebyshev expansion of `e^{𝓛τ}` on an ellipse enclosing the field of
+//!   values (Tal-Ezer & Kosloff 1984; Huisinga et al. 1999), for time-independent
+//!   Hermiticity-preserving generators: one evaluation per term, no orthogonalisation.
 //! - [`trbdf2::propagate`]: TR-BDF2 (Bank et al. 1985; ESDIRK form and error estimate of Hosea &
 //!   Shampine 1996), L-stable, for stiff problems, with sparse LU solves.
 
+pub mod cheby;
 pub mod expm;
 pub mod krylov;
 pub mod trbdf2;
