@@ -515,3 +515,16 @@ fn hermitian_fast_path_output_is_exactly_hermitian() {
         }
     }
 }
+
+#[test]
+fn cheby_results_do_not_depend_on_the_thread_count() {
+    // N = 7 (n = 128): the right-hand side and the recurrence run column-parallel
+    let m = ising_model(7, "cheby", 1e-6, 1e-8, 0.05, 3);
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| mesolve(&m, None).unwrap())
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.final_state, b.final_state, "1 vs 2 threads differ");
+    assert_eq!(a.stats.integrator.rhs_evals, b.stats.integrator.rhs_evals);
+}
