@@ -75,7 +75,12 @@ fn bridge_sets(count: usize) -> Vec<BTreeMap<String, f64>> {
 fn bench_bridges(count: usize) {
     let m = bridge_model();
     let sets = bridge_sets(count);
+    // BENCH_BRIDGE_METHODS=auto (or dopri5) restricts the run, e.g. for profiling one path
+    let only = std::env::var("BENCH_BRIDGE_METHODS").unwrap_or_default();
     for (label, method) in [("auto", nestq::Method::Auto), ("dopri5", nestq::Method::Dopri5)] {
+        if !only.is_empty() && !only.split(',').any(|m| m == label) {
+            continue;
+        }
         let mut mm = m.clone();
         mm.solver.method = method;
         let t0 = Instant::now();

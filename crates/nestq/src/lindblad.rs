@@ -231,21 +231,86 @@ impl Lindbladian {
     /// terms sharing a time profile; `H` is assumed Hermitian, see
     /// [`Lindbladian::check_hamiltonian_hermitian`]).
     pub fn is_hermiticity_preserving(&self) -> bool {
+        // Γ Hermitian within every group of terms sharing a time profile (the same test as
+        // `cp_report().hermitian`, without the Gram matrix and eigenvalues)
         let mut groups: BTreeMap<ModKey, Vec<&DissipatorTerm>> = BTreeMap::new();
         for d in &self.dissipators {
-            groups.entry(d.rate.modulation.key()).or_default().push(d);
+            if d.a != d.b || d.rate.amp.im != 0.0 {
+                groups.entry(d.rate.modulation.key()).or_default().push(d);
+            }
         }
         for (_, terms) in groups {
-            let sub = Lindbladian {
-                dims: self.dims.clone(),
-                hamiltonian: vec![],
-                dissipators: terms.into_iter().map(|d| DissipatorTerm { rate: Coef::constant(d.rate.amp), ..d.clone() }).collect(),
-            };
-            if !sub.cp_report().hermitian {
+            let mut ops: Vec<&Csr> = Vec::new();
+            let mut entries = Vec::with_capacity(terms.len());
+            fn idx<'a>(ops: &mut Vec<&'a Csr>, op: &'a Csr) -> usize {
+                match ops.iter().position(|o| *o == op) {
+                    Some(k) => k,
+                    None => {
+                        ops.push(op);
+                        ops.len() - 1
+                    }
+                }
+            }
+            for d in &terms {
+                let a = idx(&mut ops, &d.a);
+                let b = idx(&mut ops, &d.b);
+                entries.push((a, b, d.rate.amp));
+            }
+            let m = ops.len();
+            let mut g = vec![ZERO; m * m];
+            for (a, b, v) in entries {
+                g[a + m * b] += v;
+            }
+            let scale = g.iter().map(|v| v.norm()).fold(0.0, f64::max).max(1e-300);
+            let err = (0..m).flat_map(|a| (0..m).map(move |b| (a, b))).map(|(a, b)| (g[a + m * b] - g[b + m * a].conj()).norm()).fold(0.0, f64::max);
+            if err > 1e-12 * scale {
                 return false;
             }
         }
         true
+    }
+
+    /// Writes the dense superoperator `𝓛(t)` (column stacking, `n² × n²`, column-major) into
+    /// `out` — the same operator as [`Lindbladian::liouvillian`] and [`SuperOp`], assembled
+    /// without sparse intermediates: `𝓛 = I⊗G + G'ᵀ⊗I + Σ c B̄⊗A`. `out` must hold `n⁴` entries.
+    pub fn superop_dense_into(&self, t: f64, out: &mut [C64]) {
+        let m = self.dim() * self.dim();
+        assert_eq!(out.len(), m * m, "superop_dense_into: buffer of {} entries for a {m}×{m} superoperator", out.len());
+        out.iter_mut().for_each(|v| *v = ZERO);
+        self.superop_entries(t, |i, j, v| out[i + m * j] += v);
+    }
+
+    /// Calls `add(row, col, value)` for every contribution to the superoperator `𝓛(t)` (entries
+    /// at the same position are to be summed): `I⊗G + G'ᵀ⊗I + Σ c B̄⊗A` term by term, with no
+    /// allocation beyond the products `B†A`. Used by [`Lindbladian::superop_dense_into`] and the
+    /// exact propagator.
+    pub fn superop_entries(&self, t: f64, mut add: impl FnMut(usize, usize, C64)) {
+        let n = self.dim();
+        let add_g = |add: &mut dyn FnMut(usize, usize, C64), c: C64, gp: C64, op: &Csr| {
+            // I⊗(c·op) and (gp·op)ᵀ⊗I
+            for (i, j, v) in op.triplets() {
+                let (a, b) = (c * v, gp * v);
+                for k in 0..n {
+                    add(k * n + i, k * n + j, a);
+                    add(j * n + k, i * n + k, b);
+                }
+            }
+        };
+        for h in &self.hamiltonian {
+            let c = h.coef.at(t);
+            add_g(&mut add, c * C64::new(0.0, -1.0), c * C64::new(0.0, 1.0), &h.op);
+        }
+        for d in &self.dissipators {
+            let c = d.rate.at(t);
+            let bda = d.b.adjoint().matmul(&d.a);
+            add_g(&mut add, c * -0.5, c * -0.5, &bda);
+            for (ib, jb, vb) in d.b.triplets() {
+                let cb = c * vb.conj();
+                for (ia, ja, va) in d.a.triplets() {
+                    add(ib * n + ia, jb * n + ja, cb * va);
+                }
+            }
+        }
     }
 
     /// The left and right operators `G(t) = −iH − ½M` and `G'(t) = iH − ½M` as (coefficient,

@@ -222,8 +222,9 @@ pub fn mesolve_lindbladian(
     if method == Method::Mpo {
         return Err(Error::model("$.solver.method", "method mpo works from the model file (use mesolve with the Model), not from a dense generator"));
     }
-    let mut rhs = l.compile();
-    let herm = rhs.is_hermiticity_preserving();
+    let herm = l.is_hermiticity_preserving();
+    // the matrix-form right-hand side, for the methods that evaluate it
+    let mut compiled = if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov | Method::Cheby) { Some(l.compile()) } else { None };
     if solver.renormalize {
         warnings.push("renormalize is on: ρ is replaced by (ρ+ρ†)/(2 Tr ρ) after every step, which hides integration error and changes non-trace-preserving dynamics".into());
     }
@@ -250,7 +251,9 @@ pub fn mesolve_lindbladian(
     };
     let rk_method = matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto);
     if herm && rk_method {
-        rhs.set_input_projection(false);
+        if let Some(r) = compiled.as_mut() {
+            r.set_input_projection(false);
+        }
     }
     let proj: integrate::Projection = if renormalize || (herm && rk_method) { Some((&project, renormalize)) } else { None };
     let t0 = times[0];
@@ -272,12 +275,14 @@ pub fn mesolve_lindbladian(
     };
     let y0: Vec<C64> = rho0.as_slice().to_vec();
     let tol = Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps };
+    let mut rhs_slot = compiled.as_mut();
+    let mut rhs = || rhs_slot.take().expect("compiled right-hand side");
     let istats = match method {
         Method::Rk4 => {
             let dt = solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method rk4 needs a step size dt"))?;
-            integrate::rk4(&mut rhs, &y0, times, dt, &mut rec, proj)?
+            integrate::rk4(rhs(), &y0, times, dt, &mut rec, proj)?
         }
-        Method::Dopri5 | Method::Auto => integrate::dopri5(&mut rhs, &y0, times, tol, &mut rec, proj)?,
+        Method::Dopri5 | Method::Auto => integrate::dopri5(rhs(), &y0, times, tol, &mut rec, proj)?,
         Method::Expm => {
             if !l.is_time_independent() {
                 return Err(Error::model("$.solver.method", "expm needs a time-independent generator (use dopri5 or trbdf2)"));
@@ -285,8 +290,7 @@ pub fn mesolve_lindbladian(
             if solver.renormalize {
                 return Err(Error::model("$.solver.renormalize", "renormalize applies after integrator steps; expm has none (use dopri5 or rk4)"));
             }
-            let sup = SuperOp::new(l, solver.memory_budget)?;
-            integrate::expm::propagate(&sup.to_csr(), &y0, times, solver.memory_budget, &mut rec)?
+            integrate::expm::propagate_with_generator(n * n, |dense| l.superop_entries(0.0, |i, j, v| dense[(i, j)] += v), &y0, times, solver.memory_budget, &mut rec)?
         }
         Method::Krylov => {
             if !l.is_time_independent() {
@@ -296,7 +300,7 @@ pub fn mesolve_lindbladian(
                 return Err(Error::model("$.solver.renormalize", "renormalize is not available with krylov (use dopri5 or rk4)"));
             }
             let anorm = generator_norm_estimate(l);
-            integrate::krylov::propagate(&mut rhs, &y0, times, solver.krylov_dim, solver.rtol, anorm, solver.max_steps, &mut rec)?
+            integrate::krylov::propagate(rhs(), &y0, times, solver.krylov_dim, solver.rtol, anorm, solver.max_steps, &mut rec)?
         }
         Method::Cheby => {
             if solver.renormalize {
@@ -306,8 +310,9 @@ pub fn mesolve_lindbladian(
                 return Err(Error::model("$.solver.method", "cheby needs a Hermiticity-preserving generator (Hermitian H and a Hermitian coefficient matrix); use dopri5 or krylov"));
             }
             let fov = integrate::cheby::field_box(l)?;
-            rhs.set_input_projection(false);
-            integrate::cheby::propagate(&mut rhs, &y0, times, fov, solver.rtol, solver.atol, solver.max_steps, &mut rec)?
+            let r = rhs();
+            r.set_input_projection(false);
+            integrate::cheby::propagate(r, &y0, times, fov, solver.rtol, solver.atol, solver.max_steps, &mut rec)?
         }
         Method::Trbdf2 => {
             let mut sup = SuperOp::new(l, solver.memory_budget)?;
@@ -317,7 +322,7 @@ pub fn mesolve_lindbladian(
     };
     let mut istats = istats;
     if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov | Method::Cheby) {
-        istats.rhs_evals = istats.rhs_evals.max(rhs.evals);
+        istats.rhs_evals = istats.rhs_evals.max(compiled.as_ref().map_or(0, |r| r.evals));
     }
     if solver.physicality && !rec.phys.min_eigenvalue.is_empty() {
         let (k, worst) = rec.phys.min_eigenvalue.iter().enumerate().fold((0, f64::INFINITY), |a, (i, &v)| if v < a.1 { (i, v) } else { a });

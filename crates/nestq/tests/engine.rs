@@ -46,6 +46,12 @@ fn superoperator_and_matrix_form_agree_to_1e13() {
             let x = r.mat(n);
             let x = if herm { (&x + x.adjoint()) * c(0.5, 0.0) } else { x };
             let sup = l.liouvillian(t, 1 << 30).unwrap();
+            // the dense assembly used by the exact propagator is the same operator
+            let mut dense = vec![c(0.0, 0.0); n * n * n * n];
+            l.superop_dense_into(t, &mut dense);
+            let sd = sup.to_dense();
+            let dd = (0..n * n).flat_map(|j| (0..n * n).map(move |i| (i, j))).map(|(i, j)| (dense[i + n * n * j] - sd[(i, j)]).norm()).fold(0.0, f64::max);
+            assert!(dd <= 1e-13 * sd.iter().map(|v| v.norm()).fold(0.0, f64::max), "dense superoperator differs by {dd:e}");
             let mut a = vec![c(0.0, 0.0); n * n];
             sup.matvec_acc(c(1.0, 0.0), x.as_slice(), &mut a);
             let mut b = vec![c(0.0, 0.0); n * n];

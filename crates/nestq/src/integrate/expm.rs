@@ -181,6 +181,19 @@ pub fn propagate(l: &Csr, y0: &[C64], times: &[f64], budget_bytes: u128, obs: &m
     })
 }
 
+/// [`propagate`] with the dense `m × m` generator written by `fill` into a zeroed matrix (so no
+/// sparse superoperator is built): the path of `mesolve`'s `expm` method.
+pub fn propagate_with_generator(m: usize, fill: impl FnOnce(&mut Mat<C64>), y0: &[C64], times: &[f64], budget_bytes: u128, obs: &mut dyn Observer) -> Result<Stats> {
+    check_times(times)?;
+    check_budget("the dense propagator e^{𝓛Δt} (Padé needs ~11 dense copies of the superoperator)", (m as u128) * (m as u128) * 16 * 11, budget_bytes)?;
+    with_scratch(m, |s| {
+        let [dense, scaled, prop] = &mut s.mats;
+        dense.fill(C64::new(0.0, 0.0));
+        fill(dense);
+        propagate_with(dense, y0, times, obs, &mut s.work, scaled, prop)
+    })
+}
+
 /// The time loop of [`propagate`] with its buffers: `scaled` and `prop` are m×m.
 fn propagate_with(dense: &Mat<C64>, y0: &[C64], times: &[f64], obs: &mut dyn Observer, work: &mut ExpmWork, scaled: &mut Mat<C64>, prop: &mut Mat<C64>) -> Result<Stats> {
     let m = dense.nrows();
