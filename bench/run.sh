@@ -13,6 +13,8 @@
 #   NESTQ_ENGINE_BIN=target/release/deps/engine-<hash> …   # run this prebuilt bench binary, no cargo
 #   BENCH_WASM_METHODS=auto,dopri5,krylov …   # Ising methods for WASM (default auto; native runs all three)
 #   BENCH_NS="6 8" BENCH_BRIDGES=1000 …    # override the Ising sizes / bridge count
+#   BENCH_ISING_METHODS=auto,dopri5 …      # native Ising methods (default auto,dopri5,cheby,krylov)
+#   BENCH_BRIDGE_METHODS=auto …            # native bridge methods (default auto,dopri5)
 # The WASM runs need the built package (pkg/wasm/{st,mt}, pkg/dist: scripts/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."

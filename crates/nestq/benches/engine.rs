@@ -34,7 +34,12 @@ fn threads() -> usize {
 }
 
 fn bench_ising(n: usize) {
+    // BENCH_ISING_METHODS=auto,dopri5 restricts the methods (default: all four)
+    let only = std::env::var("BENCH_ISING_METHODS").unwrap_or_default();
     for method in ["auto", "dopri5", "cheby", "krylov"] {
+        if !only.is_empty() && !only.split(',').any(|m| m == method) {
+            continue;
+        }
         let m = Model::from_json_str(&ising_json(n, method)).unwrap();
         let reps = if n <= 6 { 3 } else { 1 };
         let mut best = f64::INFINITY;

@@ -27,6 +27,9 @@
 //! the recurrence is Hermitian when `y(0)` is, and the right-hand side's Hermitian fast path
 //! applies. `J_k` and `e^{−x}I_k` are computed together by Miller's backward recurrence.
 //!
+//! Transcendental functions come from `libm`, so native and WebAssembly builds cut the series
+//! after the same number of terms.
+//!
 //! ## Accuracy and safety
 //! - Each output interval is cut into equal sub-steps with `x ≤` [`X_MAX`] and `r^x` bounded,
 //!   where `r > 1` is the ellipse parameter (`‖R_k(B)‖ ≤ (1+√2) r^k` by Crouzeix's theorem).
@@ -291,23 +294,23 @@ fn ellipse(b: &FieldBox) -> Ellipse {
     // ellipse; η grows with q/p so that β < α
     let eta = (2.0 * q / p).max(0.15);
     let alpha = p * (1.0 + eta);
-    let beta = q / (1.0 - (1.0 + eta).powi(-2)).sqrt();
+    let beta = q / (1.0 - 1.0 / ((1.0 + eta) * (1.0 + eta))).sqrt();
     let c = (alpha * alpha - beta * beta).max(0.0).sqrt().max(1e-300);
-    let ln_r = ((alpha + beta) / c).ln();
+    let ln_r = libm::log((alpha + beta) / c);
     Ellipse { a, c, ln_r, imaginary }
 }
 
 /// Sub-step length for an interval `dt`: `x = cτ ≤ X_MAX` and `r^x ≤ 20`.
 fn substeps(e: &Ellipse, dt: f64) -> usize {
-    let xmax = X_MAX.min((0.8 * 20f64.ln() / e.ln_r.max(1e-12)).max(4.0));
+    let xmax = X_MAX.min((0.8 * libm::log(20.0) / e.ln_r.max(1e-12)).max(4.0));
     ((e.c * dt / xmax).ceil() as usize).max(1)
 }
 
 fn expansion(e: &Ellipse, tau: f64) -> Expansion {
     let x = e.c * tau;
-    let kmax = (x + 20.0 * x.cbrt() + 60.0).ceil() as usize;
+    let kmax = (x + 20.0 * libm::cbrt(x) + 60.0).ceil() as usize;
     let mut coef = bessel_coefficients(x, kmax, !e.imaginary);
-    let p = if e.imaginary { (e.a * tau).exp() } else { ((e.a + e.c) * tau).exp() };
+    let p = if e.imaginary { libm::exp(e.a * tau) } else { libm::exp((e.a + e.c) * tau) };
     for (k, v) in coef.iter_mut().enumerate() {
         *v *= if k == 0 { p } else { 2.0 * p };
     }
@@ -458,7 +461,7 @@ pub fn propagate(f: &mut dyn Rhs, y0: &[C64], times: &[f64], fov: FieldBox, rtol
                     st.rhs_evals += 1;
                     let (n2, mx) = recur_maybe_par(as_f64(&lw), as_f64(&w1), as_f64_mut(&mut w0), as_f64_mut(&mut sum), two_c, a, s, ex.coef[kk], par);
                     std::mem::swap(&mut w0, &mut w1);
-                    if !n2.is_finite() || n2.sqrt() > 4.0 * crouzeix * (ell.ln_r * kk as f64).exp() * ynorm.max(1e-300) {
+                    if !n2.is_finite() || n2.sqrt() > 4.0 * crouzeix * libm::exp(ell.ln_r * kk as f64) * ynorm.max(1e-300) {
                         grew = true;
                         break;
                     }

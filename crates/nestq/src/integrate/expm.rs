@@ -22,12 +22,47 @@ const THETA13: f64 = 5.371920351148152;
 const ONE: C64 = C64 { re: 1.0, im: 0.0 };
 
 fn one_norm(a: MatRef<'_, C64>) -> f64 {
-    (0..a.ncols()).map(|j| (0..a.nrows()).map(|i| a[(i, j)].norm()).sum::<f64>()).fold(0.0, f64::max)
+    // |z| as √(re² + im²): hypot's overflow guard is not needed here and is a slow software
+    // routine in WebAssembly; the norm only picks the scaling power
+    (0..a.ncols()).map(|j| (0..a.nrows()).map(|i| a[(i, j)].norm_sqr().sqrt()).sum::<f64>()).fold(0.0, f64::max)
 }
 
 /// `c ← a b` (c preallocated).
 fn mul_into(c: &mut Mat<C64>, a: &Mat<C64>, b: &Mat<C64>) {
+    #[cfg(target_arch = "wasm32")]
+    if a.nrows() <= SMALL {
+        let n = a.nrows();
+        for j in 0..n {
+            let cj = c.col_mut(j).try_as_col_major_mut().expect("contiguous column").as_slice_mut();
+            small_matvec(a.as_ref(), b.col(j).try_as_col_major().expect("contiguous column").as_slice(), cj);
+        }
+        return;
+    }
     matmul(c, Accum::Replace, a, b, ONE, Par::Seq);
+}
+
+/// Matrices up to this size use [`small_matvec`] in WebAssembly: faer's small-matrix kernels
+/// (nano-gemm) have no wasm SIMD path, and plain column loops compile to simd128 there.
+#[cfg(target_arch = "wasm32")]
+const SMALL: usize = 64;
+
+/// `y ← A x` by columns (`y = Σ_k x_k A[:,k]`) on interleaved re/im data, for small square `A`.
+#[cfg(target_arch = "wasm32")]
+fn small_matvec(a: MatRef<'_, C64>, x: &[C64], y: &mut [C64]) {
+    let n = a.nrows();
+    let yf = crate::sparse::as_f64_mut(y);
+    yf.iter_mut().for_each(|v| *v = 0.0);
+    for (k, xk) in x.iter().enumerate() {
+        if *xk == C64::new(0.0, 0.0) {
+            continue;
+        }
+        let col = crate::sparse::as_f64(a.col(k).try_as_col_major().expect("contiguous column").as_slice());
+        let (xr, xi) = (xk.re, xk.im);
+        for (o, c) in yf[..2 * n].chunks_exact_mut(2).zip(col.chunks_exact(2)) {
+            o[0] += xr * c[0] - xi * c[1];
+            o[1] += xr * c[1] + xi * c[0];
+        }
+    }
 }
 
 /// `out ← Σ c_k M_k` (+ `c_id · I`).
@@ -218,14 +253,23 @@ fn propagate_with(dense: &Mat<C64>, y0: &[C64], times: &[f64], obs: &mut dyn Obs
                 st.factorizations += 1;
                 cached = Some(dt);
             }
-            matmul(
-                faer::MatMut::from_column_major_slice_mut(&mut y_next, m, 1),
-                Accum::Replace,
-                prop.as_ref(),
-                faer::MatRef::from_column_major_slice(&y, m, 1),
-                ONE,
-                Par::Seq,
-            );
+            #[cfg(target_arch = "wasm32")]
+            let small = m <= SMALL;
+            #[cfg(not(target_arch = "wasm32"))]
+            let small = false;
+            if small {
+                #[cfg(target_arch = "wasm32")]
+                small_matvec(prop.as_ref(), &y, &mut y_next);
+            } else {
+                matmul(
+                    faer::MatMut::from_column_major_slice_mut(&mut y_next, m, 1),
+                    Accum::Replace,
+                    prop.as_ref(),
+                    faer::MatRef::from_column_major_slice(&y, m, 1),
+                    ONE,
+                    Par::Seq,
+                );
+            }
             std::mem::swap(&mut y, &mut y_next);
             st.steps += 1;
             st.rhs_evals += 1;
