@@ -23,6 +23,15 @@ use wasm_bindgen::prelude::*;
 #[cfg(feature = "threads")]
 pub use wasm_bindgen_rayon::init_thread_pool;
 
+#[cfg(any(test, all(feature = "threads", target_arch = "wasm32")))]
+mod alloc;
+
+/// Threaded build: per-thread caches of small blocks in front of dlmalloc's single lock
+/// (see `alloc.rs`).
+#[cfg(all(feature = "threads", target_arch = "wasm32"))]
+#[global_allocator]
+static ALLOC: alloc::ThreadCached = alloc::ThreadCached;
+
 static LAST_PANIC: Mutex<Option<String>> = Mutex::new(None);
 
 #[wasm_bindgen]
