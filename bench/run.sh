@@ -82,6 +82,8 @@ fi
 for rep in $(seq 1 "$REPEAT"); do
   for n in $NS; do all_impls ising "$n"; done
   all_impls bridges "$BRIDGES"
+  # the Rust-side sweep alone in the threaded build (no conversion of results to JS objects)
+  if wasm_on; then for t in 1 2; do tagged node bench/sweep_raw.mjs "$t" "$BRIDGES" 7; done; fi
 done
 rep=1
 if [ -z "$WASM_ONLY" ]; then
