@@ -419,7 +419,7 @@ impl Network {
                 iq[j] = 0.0;
             }
             for c in 0..team.chunk_count() {
-                for b in team.chunk(c).iter() {
+                for b in team.chunk(c).bridges.iter() {
                     iq[b.neurons[0]] += b.alpha[0] * b.m[0];
                     iq[b.neurons[1]] += b.alpha[1] * b.m[1];
                 }
@@ -499,9 +499,9 @@ impl Network {
         }
         let (mut propagators, mut rhs_evals) = (0, 0);
         for c in 0..team.chunk_count() {
-            for b in team.chunk(c).iter() {
-                propagators += b.propagators;
-                rhs_evals += b.rhs_evals;
+            for b in team.chunk(c).bridges.iter() {
+                propagators += b.cold.propagators;
+                rhs_evals += b.cold.rhs_evals;
             }
         }
         let stats = NetworkStats {
@@ -551,14 +551,14 @@ impl Network {
             .into_bridges()
             .into_iter()
             .zip(&self.bridges)
-            .map(|(b, s)| BridgeRecord {
+            .map(|((b, [m0, m1, gamma, concurrence]), s)| BridgeRecord {
                 neurons: [self.ids[s.neurons[0]].clone(), self.ids[s.neurons[1]].clone()],
                 coupling: s.coupling,
                 measure: s.measure,
                 final_state: b.density_matrix(),
-                expect: b.rec_expect,
-                gamma: b.rec_gamma,
-                concurrence: b.rec_conc,
+                expect: [m0, m1],
+                gamma,
+                concurrence,
             })
             .collect();
         Ok(r)
