@@ -1,6 +1,7 @@
 //! Runtime state of a NEST bridge: the two-qubit density matrix, its generator split as
 //! `𝓛(γ) = 𝓛₀ + γ·𝓛₁` (exact, since every coupling form is linear in γ), the per-step advance
-//! and the spike kick.
+//! and the spike kick. `expm` and `rk4` bridges carry vec ρ (complex, column stacking); `split`
+//! bridges carry `σ = e^(𝓛₀dt/2)ρ` in real Pauli coordinates ([`SplitStep`]).
 
 use super::spec::{BridgeMethod, BridgeSpec, Coupling, Readout};
 use crate::coef::Coef;

@@ -36,7 +36,10 @@
 //! The bridge advance is exact by default (`"bridge_method": "expm"`): `vec ρ ← e^((𝓛₀+γ𝓛₁)dt) vec ρ`
 //! with the 16×16 Padé exponential of [`crate::integrate::expm`], cached while γ is unchanged.
 //! For piecewise-constant γ this has no time-discretisation error at all, and costs about as
-//! much as a handful of RK4 steps; `"rk4"` takes one classical RK4 step of size dt.
+//! much as a handful of RK4 steps; `"rk4"` takes one classical RK4 step of size dt. `"split"`
+//! (the method for large networks) is Strang splitting `e^(𝓛₀dt/2) e^(γ𝓛₁dt) e^(𝓛₀dt/2)` with
+//! exact factors, second order, carried in the half-step frame σ = e^(𝓛₀dt/2)ρ in real Pauli
+//! coordinates (one product with e^(𝓛₀dt) per step; see `bridge::SplitStep`).
 //!
 //! # Step order (step n advances t_n = n·dt to t_{n+1})
 //! 0. record at t_n if `n % every == 0` (V, and ⟨M⟩, γ, concurrence of each bridge);
