@@ -189,32 +189,122 @@ pub fn concurrence(rho: &DMatrix<C64>, dims: &[usize], a: usize, b: usize) -> Re
 /// the square roots, in decreasing order, of the eigenvalues of `ρρ̃`, `ρ̃ = (σy⊗σy)ρ*(σy⊗σy)`
 /// (W. K. Wootters, PRL 80, 2245 (1998)).
 ///
-/// For a positive semidefinite ρ = UΛU†, the λᵢ are the singular values of the complex
-/// symmetric `τ = Ψᵀ(σy⊗σy)Ψ` with `Ψ = U√Λ` (Wootters' `τ_ij = ⟨vᵢ|ṽⱼ⟩`; ρρ̃ = ΨΨ†(σy⊗σy)Ψ*Ψᵀ(σy⊗σy)
-/// has the non-zero spectrum of ττ†), computed without allocation: a 4×4 Jacobi
-/// eigen-decomposition of ρ ([`eigh4`]) and one-sided Jacobi singular values of τ
-/// ([`singular_values4`]), about 1 µs (the neural layer calls it once per recorded bridge
-/// sample). Singular values come out with absolute error ≈ ε‖ρ‖ — no square root of a
-/// rounding-level eigenvalue of ρρ̃ — so a product state gives C ≈ 1e-16, not √ε. A ρ with an
-/// eigenvalue below −16·4·ε·‖ρ‖ (not a state, e.g. under the `paper` coupling) goes through the
-/// general eigenvalues of ρρ̃ with |λ|, as QuTiP does.
+/// For a positive semidefinite ρ = ΨΨ† (Ψ any 4×r factor), the λᵢ are the singular values of
+/// the complex symmetric `τ = Ψᵀ(σy⊗σy)Ψ` (Wootters' `τ_ij = ⟨vᵢ|ṽⱼ⟩`; ρρ̃ =
+/// ΨΨ†(σy⊗σy)Ψ*Ψᵀ(σy⊗σy) has the non-zero spectrum of ττ†; another factor ΨV, V unitary, gives
+/// VᵀτV with the same singular values), computed without allocation: Ψ from a Cholesky
+/// factorisation with diagonal pivoting, `ρ = Σₖ ψₖψₖ†`, stopped when the largest remaining
+/// diagonal entry is at most 16·4·ε·max ρᵢᵢ (rank-revealing and backward stable for
+/// semidefinite matrices, Higham, *Accuracy and Stability of Numerical Algorithms*, §10.3: the
+/// discarded rest is rounding, like eigenvalues of ρ at that level), then one-sided Jacobi
+/// singular values of the r×r τ ([`singular_values4`]). About 0.5 µs (the neural layer calls it
+/// once per recorded bridge sample). Singular values come out with absolute error ≈ ε‖ρ‖ — no
+/// square root of a rounding-level eigenvalue of ρρ̃ — so a product state gives C ≈ 1e-16, not
+/// √ε. A ρ that is not semidefinite beyond that tolerance (a negative pivot, or a remainder with
+/// an entry above it; e.g. under the `paper` coupling) goes through the general eigenvalues of
+/// ρρ̃ with |λ|, as QuTiP does. An X state (the entries off the diagonal and the anti-diagonal
+/// exactly zero — every NEST bridge that starts in a state of definite parity σz⊗σz, since all
+/// its generators conserve it) takes the closed form of [`x_state_concurrence`] (≈ 20 flops).
 pub fn concurrence_4x4(rho: &[C64; 16]) -> Result<f64> {
-    let sgn = [-1.0, 1.0, 1.0, -1.0];
-    let mut a: [C64; 16] = std::array::from_fn(|k| (rho[k] + rho[(k / 4) + 4 * (k % 4)].conj()) * 0.5);
-    let mut u = [C64::new(0.0, 0.0); 16];
-    let ev = eigh4(&mut a, Some(&mut u))?;
-    let scale = ev.iter().fold(0.0f64, |m, l| m.max(l.abs()));
+    let zero = C64::new(0.0, 0.0);
+    let a: [C64; 16] = std::array::from_fn(|k| (rho[k] + rho[(k / 4) + 4 * (k % 4)].conj()) * 0.5);
+    if a.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
+        return Err(Error::numerical("concurrence: non-finite matrix entries"));
+    }
+    let scale = (0..4).fold(0.0f64, |m, i| m.max(a[5 * i].re.abs()));
     let tol = 16.0 * 4.0 * f64::EPSILON * scale;
+    if X_OFF.iter().all(|&k| a[k] == zero) {
+        if let Some(c) = x_state_concurrence(&a, tol) {
+            return Ok(c);
+        }
+    }
+    concurrence_factored(rho, a, tol)
+}
+
+/// Column-major indices of the entries of a 4×4 matrix outside the diagonal and the
+/// anti-diagonal (zero in an X state).
+const X_OFF: [usize; 8] = [1, 2, 4, 7, 8, 11, 13, 14];
+
+/// Concurrence of a Hermitian X state `a` (only the diagonal and the anti-diagonal non-zero), in
+/// closed form: `C = 2 max(0, |ρ₁₄| − √(ρ₂₂ρ₃₃), |ρ₂₃| − √(ρ₁₁ρ₄₄))` (T. Yu and J. H. Eberly,
+/// Quantum Inf. Comput. 7, 459 (2007); the λᵢ of Wootters' formula are `√(ρ₁₁ρ₄₄) ± |ρ₁₄|` and
+/// `√(ρ₂₂ρ₃₃) ± |ρ₂₃|`). The state is the direct sum of the blocks {1, 4} and {2, 3}; as in
+/// [`concurrence_4x4`], an eigenvalue of a block within `tol` of zero counts as zero (the block is
+/// replaced by its rank-1 part, `√(p′q′) = |c′| = ν|c|/(ν − μ)`, or by zero), and a block with an
+/// eigenvalue below −tol is not a state: `None`, the caller takes the general route.
+fn x_state_concurrence(a: &[C64; 16], tol: f64) -> Option<f64> {
+    // (√(pq), |c|) of the block [[p, c], [c̄, q]] after dropping rounding-level eigenvalues
+    let block = |p: f64, q: f64, c: f64| -> Option<(f64, f64)> {
+        let h = 0.5 * (p + q);
+        let g = (0.25 * (p - q) * (p - q) + c * c).sqrt();
+        let (nu, mu) = (h + g, h - g);
+        if mu < -tol {
+            None
+        } else if mu > tol {
+            Some(((p * q).sqrt(), c))
+        } else if nu <= tol {
+            Some((0.0, 0.0))
+        } else {
+            // rank 1, ν vv†: √(p′q′) = |c′| = ν|v₁||v₂| = ν|c|/(ν − μ) ((ν − p)(ν − q) = |c|²)
+            let s = nu * c / (2.0 * g);
+            Some((s, s))
+        }
+    };
+    let (sa, ca) = block(a[0].re, a[15].re, cabs(a[12]))?;
+    let (sb, cb) = block(a[5].re, a[10].re, cabs(a[9]))?;
+    Some((2.0 * (ca - sb).max(cb - sa)).max(0.0))
+}
+
+/// The general route of [`concurrence_4x4`] for the Hermitian part `a` of `rho`.
+fn concurrence_factored(rho: &[C64; 16], mut a: [C64; 16], tol: f64) -> Result<f64> {
+    let sgn = [-1.0, 1.0, 1.0, -1.0];
+    let zero = C64::new(0.0, 0.0);
+    // a ← a − ψψ† for each pivot, ψ = a[:, p]/√a_pp; columns ψ_k of Ψ in `psi`
+    let mut psi = [zero; 16];
+    let mut left = [true; 4];
+    let mut r = 0;
+    while r < 4 {
+        let mut p = 4;
+        for i in 0..4 {
+            if left[i] && (p == 4 || a[5 * i].re > a[5 * p].re) {
+                p = i;
+            }
+        }
+        if p == 4 || a[5 * p].re <= tol {
+            break;
+        }
+        let d = a[5 * p].re.sqrt();
+        left[p] = false;
+        for i in 0..4 {
+            psi[i + 4 * r] = if i == p { C64::new(d, 0.0) } else if left[i] { a[i + 4 * p] / d } else { zero };
+        }
+        for j in 0..4 {
+            if left[j] {
+                let cj = psi[j + 4 * r].conj();
+                for i in 0..4 {
+                    if left[i] {
+                        a[i + 4 * j] -= psi[i + 4 * r] * cj;
+                    }
+                }
+            }
+        }
+        r += 1;
+    }
+    let psd = (0..4).all(|j| !left[j] || (a[5 * j].re >= -tol && (0..4).all(|i| i == j || !left[i] || cabs(a[i + 4 * j]) <= tol)));
     let mut l = [0.0f64; 4];
-    if ev.iter().all(|&x| x >= -tol) {
-        let mut sq = [0.0f64; 4];
-        sqrt_spectrum_into(&ev, &mut sq);
-        // Ψ = U √Λ, then τ_ij = Σ_m Ψ_mi s_m Ψ_(3−m)j  ((σy⊗σy)_(m, 3−m) = s_m)
-        let psi: [C64; 16] = std::array::from_fn(|k| u[k] * sq[k / 4]);
-        let mut tau: [C64; 16] = std::array::from_fn(|k| {
-            let (i, j) = (k % 4, k / 4);
-            (0..4).map(|m| psi[m + 4 * i] * psi[(3 - m) + 4 * j] * sgn[m]).sum()
-        });
+    if psd {
+        // τ_ij = Σ_m ψ_i[m] s_m ψ_j[3−m]  ((σy⊗σy)_(m, 3−m) = s_m), r×r, zero-padded
+        let mut tau = [zero; 16];
+        for j in 0..r {
+            for i in 0..=j {
+                let mut t = zero;
+                for m in 0..4 {
+                    t += psi[m + 4 * i] * psi[(3 - m) + 4 * j] * sgn[m];
+                }
+                tau[i + 4 * j] = t;
+                tau[j + 4 * i] = t;
+            }
+        }
         l = singular_values4(&mut tau)?;
     } else {
         let r = DMatrix::from_column_slice(4, 4, rho);
@@ -227,6 +317,19 @@ pub fn concurrence_4x4(rho: &[C64; 16]) -> Result<f64> {
     }
     l.sort_by(|x, y| y.total_cmp(x));
     Ok((l[0] - l[1] - l[2] - l[3]).max(0.0))
+}
+
+/// |z| as √(x² + y²) where that is accurate (x² + y² between 2⁻⁹⁰⁰ and the overflow threshold:
+/// a square lost to underflow is then below ε of the sum), else `hypot` — which is several times
+/// slower and in the hot loop of the Jacobi solvers.
+#[inline]
+fn cabs(z: C64) -> f64 {
+    let n2 = z.re * z.re + z.im * z.im;
+    if n2 > 1.2e-271 && n2 <= f64::MAX {
+        n2.sqrt()
+    } else {
+        z.norm()
+    }
 }
 
 /// The complex Jacobi rotation `U = diag(1, ē)·[[c, s], [−s, c]]` on the index pair (p, q) that
@@ -245,8 +348,17 @@ struct Rotation {
 impl Rotation {
     /// For `apq ≠ 0`.
     fn new(app: f64, aqq: f64, apq: C64) -> Rotation {
-        let r = apq.norm();
-        let e = apq / r;
+        let r = cabs(apq);
+        // the phase of a subnormal apq from a rescaled copy (exact: a power of two): apq/r
+        // itself keeps only the few significant bits of a subnormal, |e| ≠ 1, and the
+        // rotation would not be unitary (eigenvalues of a state with 1e-323 coherences came
+        // out 25 % off)
+        let e = if r < f64::MIN_POSITIVE {
+            let z = apq * 2f64.powi(600);
+            z / z.norm()
+        } else {
+            apq / r
+        };
         let tau = (aqq - app) / (2.0 * r);
         let t = if tau >= 0.0 { 1.0 / (tau + (1.0 + tau * tau).sqrt()) } else { -1.0 / (-tau + (1.0 + tau * tau).sqrt()) };
         let c = 1.0 / (1.0 + t * t).sqrt();
@@ -270,6 +382,7 @@ impl Rotation {
 /// overwritten (its diagonal ends up holding the unsorted eigenvalues); with `vectors`, the
 /// unitary of eigenvectors is written there, column k for eigenvalue k. Absolute accuracy
 /// ≈ ε‖a‖, like any backward-stable Hermitian solver. No allocation.
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn eigh4(a: &mut [C64; 16], mut vectors: Option<&mut [C64; 16]>) -> Result<[f64; 4]> {
     const N: usize = 4;
     let zero = C64::new(0.0, 0.0);
@@ -348,8 +461,23 @@ pub(crate) fn eigh4(a: &mut [C64; 16], mut vectors: Option<&mut [C64; 16]>) -> R
 /// Anal. Appl. 13, 1204 (1992)). `a` is overwritten; absolute accuracy ≈ ε‖a‖. No allocation.
 pub(crate) fn singular_values4(a: &mut [C64; 16]) -> Result<[f64; 4]> {
     const N: usize = 4;
-    let col = |a: &[C64; 16], p: usize, q: usize| -> C64 { (0..N).map(|k| a[k + N * p].conj() * a[k + N * q]).sum() };
-    let norm2 = |a: &[C64; 16], p: usize| -> f64 { (0..N).map(|k| a[k + N * p].norm_sqr()).sum() };
+    // (explicit real loops: `Sum` for complex numbers is an out-of-line call per use)
+    let col = |a: &[C64; 16], p: usize, q: usize| -> C64 {
+        let (mut re, mut im) = (0.0, 0.0);
+        for k in 0..N {
+            let (x, y) = (a[k + N * p], a[k + N * q]);
+            re += x.re * y.re + x.im * y.im;
+            im += x.re * y.im - x.im * y.re;
+        }
+        C64::new(re, im)
+    };
+    let norm2 = |a: &[C64; 16], p: usize| -> f64 {
+        let mut s = 0.0;
+        for k in 0..N {
+            s += a[k + N * p].re * a[k + N * p].re + a[k + N * p].im * a[k + N * p].im;
+        }
+        s
+    };
     if a.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
         return Err(Error::numerical("singular values: non-finite matrix entries"));
     }
@@ -358,7 +486,7 @@ pub(crate) fn singular_values4(a: &mut [C64; 16]) -> Result<[f64; 4]> {
         for q in 1..N {
             for p in 0..q {
                 let (alpha, beta, g) = (norm2(a, p), norm2(a, q), col(a, p, q));
-                let r = g.norm();
+                let r = cabs(g);
                 // rounding leaves |γ| ~ N·ε·√(αβ) between columns orthogonal in exact arithmetic
                 if r == 0.0 || r <= 4.0 * N as f64 * f64::EPSILON * (alpha * beta).sqrt() {
                     continue;
@@ -524,6 +652,159 @@ mod tests {
         let mut l = sqrt_spectrum(&hermitian_eigenvalues(&(&sq * rt * &sq)));
         l.sort_by(|x, y| y.total_cmp(x));
         (l[0] - l[1] - l[2] - l[3]).max(0.0)
+    }
+
+    /// The eigen-decomposition version of [`concurrence_4x4`] (Ψ = U√Λ from [`eigh4`]) that the
+    /// pivoted Cholesky factor replaced.
+    fn concurrence_eigh4(rho: &[C64; 16]) -> f64 {
+        let sgn = [-1.0, 1.0, 1.0, -1.0];
+        let mut a: [C64; 16] = std::array::from_fn(|k| (rho[k] + rho[(k / 4) + 4 * (k % 4)].conj()) * 0.5);
+        let mut u = [c(0.0); 16];
+        let ev = eigh4(&mut a, Some(&mut u)).unwrap();
+        let mut sq = [0.0f64; 4];
+        sqrt_spectrum_into(&ev, &mut sq);
+        let psi: [C64; 16] = std::array::from_fn(|k| u[k] * sq[k / 4]);
+        let mut tau: [C64; 16] = std::array::from_fn(|k| {
+            let (i, j) = (k % 4, k / 4);
+            (0..4).map(|m| psi[m + 4 * i] * psi[(3 - m) + 4 * j] * sgn[m]).sum()
+        });
+        let mut l = singular_values4(&mut tau).unwrap();
+        l.sort_by(|x, y| y.total_cmp(x));
+        (l[0] - l[1] - l[2] - l[3]).max(0.0)
+    }
+
+    #[test]
+    fn cholesky_concurrence_matches_the_eigen_version() {
+        let mut worst = 0.0f64;
+        for rho in test_states() {
+            let (new, old) = (concurrence_4x4(&rho).unwrap(), concurrence_eigh4(&rho));
+            worst = worst.max((new - old).abs());
+        }
+        assert!(worst < 1e-13, "{worst:e}");
+        // a state that is not PSD (eigenvalue −0.05) takes the general branch, like before
+        let mut x = werner(0.9);
+        x[(0, 0)] -= c(0.3);
+        x[(3, 3)] += c(0.3);
+        assert!(hermitian_eigenvalues(&x)[0] < -0.01);
+        let m: [C64; 16] = std::array::from_fn(|i| x[(i % 4, i / 4)]);
+        let general = {
+            let sgn = [-1.0, 1.0, 1.0, -1.0];
+            let rt = DMatrix::from_fn(4, 4, |i, j| x[(3 - i, 3 - j)].conj() * (sgn[i] * sgn[j]));
+            let ev = to_faer(&(&x * rt)).eigenvalues().unwrap();
+            let mut l = sqrt_spectrum(&ev.iter().map(|z| z.re.abs()).collect::<Vec<_>>());
+            l.sort_by(|x, y| y.total_cmp(x));
+            (l[0] - l[1] - l[2] - l[3]).max(0.0)
+        };
+        assert!((concurrence_4x4(&m).unwrap() - general).abs() < 1e-12);
+        assert!(concurrence_4x4(&[C64::new(f64::NAN, 0.0); 16]).is_err());
+        assert_eq!(concurrence_4x4(&[c(0.0); 16]).unwrap(), 0.0);
+    }
+
+    /// A bridge steady state (expm path) whose odd-parity coherences are subnormal (~1e-323):
+    /// the Jacobi phase `apq/|apq|` of such an entry is not of modulus 1 unless rescaled.
+    #[test]
+    fn subnormal_coherences_keep_the_jacobi_rotations_unitary() {
+        let v = [
+            (0.00020832844793453715, -0.0), (2e-323, -8e-323), (-4.4e-323, -8e-323), (-0.01442597282286755, 0.00020608532604095633),
+            (2e-323, 8e-323), (0.0002701861191486462, -0.0), (-2.950346589497755e-5, -8.851039768492982e-6), (-3.1e-322, -1.24e-322),
+            (-4.4e-323, 8e-323), (-2.950346589497755e-5, 8.851039768492982e-6), (0.00016414439706731983, -0.0), (1e-322, -1e-323),
+            (-0.01442597282286755, -0.00020608532604095633), (-3.1e-322, 1.24e-322), (1e-322, 1e-323), (0.9993573410356641, -0.0),
+        ];
+        let rho: [C64; 16] = std::array::from_fn(|k| C64::new(v[k].0, v[k].1));
+        let m = DMatrix::from_column_slice(4, 4, &rho);
+        let mut a = rho;
+        let mut u = [c(0.0); 16];
+        let ev = eigh4(&mut a, Some(&mut u)).unwrap();
+        let reference = hermitian_eigenvalues(&m);
+        for k in 0..4 {
+            assert!((ev[k] - reference[k]).abs() < 1e-15, "{ev:?} vs {reference:?}");
+        }
+        let uu = DMatrix::from_column_slice(4, 4, &u);
+        assert!((uu.adjoint() * &uu - DMatrix::identity(4, 4)).norm() < 1e-14);
+        let general = concurrence_faer(&rho);
+        assert!((concurrence_4x4(&rho).unwrap() - general).abs() < 1e-13);
+        assert!((concurrence_eigh4(&rho) - general).abs() < 1e-13);
+        assert!((general - 0.028433702).abs() < 1e-8, "{general}");
+    }
+
+    /// X states of every block rank through the closed form against the factored route, and
+    /// the exact values of Bell, Werner and product states.
+    #[test]
+    fn x_state_closed_form_matches_the_general_route() {
+        let mut r = crate::neural::rng::Xoshiro256::seed_from_u64(21);
+        let mut worst = 0.0f64;
+        let mut count = 0;
+        for k in 0..2000 {
+            // block = u u† + v v† with rank 0, 1 or 2 (ranks of the two blocks cycle)
+            let mut blk = |rank: usize| -> [C64; 4] {
+                let mut m = [c(0.0); 4];
+                for _ in 0..rank {
+                    let u = [random_c(&mut r), random_c(&mut r)];
+                    for i in 0..2 {
+                        for j in 0..2 {
+                            m[i + 2 * j] += u[i] * u[j].conj();
+                        }
+                    }
+                }
+                m
+            };
+            let (ba, bb) = (blk(k % 3), blk((k / 3) % 3));
+            let mut rho = [c(0.0); 16];
+            // block {1,4}: indices 0 and 3, block {2,3}: indices 1 and 2
+            for (b, idx) in [(ba, [0, 3]), (bb, [1, 2])] {
+                for i in 0..2 {
+                    for j in 0..2 {
+                        rho[idx[i] + 4 * idx[j]] = b[i + 2 * j];
+                    }
+                }
+            }
+            let tr: f64 = (0..4).map(|i| rho[5 * i].re).sum();
+            if tr == 0.0 {
+                continue;
+            }
+            rho.iter_mut().for_each(|z| *z /= tr);
+            let a: [C64; 16] = std::array::from_fn(|k| (rho[k] + rho[(k / 4) + 4 * (k % 4)].conj()) * 0.5);
+            let tol = 64.0 * f64::EPSILON * (0..4).fold(0.0f64, |m, i| m.max(a[5 * i].re));
+            let fast = x_state_concurrence(&a, tol).expect("a state");
+            let general = concurrence_factored(&rho, a, tol).unwrap();
+            assert_eq!(concurrence_4x4(&rho).unwrap(), fast);
+            worst = worst.max((fast - general).abs());
+            count += 1;
+        }
+        assert!(count > 1500 && worst < 1e-12, "{count} states, {worst:e}");
+        let bell = |s: f64| -> [C64; 16] {
+            // (|01⟩ + s|10⟩)/√2 and (|00⟩ + s|11⟩)/√2 (s = ±1)
+            let mut m = [c(0.0); 16];
+            m[5] = c(0.5);
+            m[10] = c(0.5);
+            m[9] = c(0.5 * s);
+            m[6] = c(0.5 * s);
+            m
+        };
+        assert_eq!(concurrence_4x4(&bell(1.0)).unwrap(), 1.0);
+        assert_eq!(concurrence_4x4(&bell(-1.0)).unwrap(), 1.0);
+        for &p in &[0.0, 0.2, 1.0 / 3.0, 0.5, 0.8, 1.0] {
+            let w = werner(p);
+            let m: [C64; 16] = std::array::from_fn(|i| w[(i % 4, i / 4)]);
+            assert!((concurrence_4x4(&m).unwrap() - ((3.0 * p - 1.0) / 2.0).max(0.0)).abs() < 1e-15, "{p}");
+        }
+        let mut z = [c(0.0); 16];
+        z[0] = c(1.0);
+        assert_eq!(concurrence_4x4(&z).unwrap(), 0.0);
+        // an X "state" with a negative eigenvalue goes the general (faer) way
+        let mut x = bell(1.0);
+        x[0] = c(0.1);
+        x[5] = c(0.4);
+        x[10] = c(0.5);
+        let a: [C64; 16] = x;
+        assert!(x_state_concurrence(&a, 1e-14).is_none());
+        let xm = DMatrix::from_column_slice(4, 4, &x);
+        let sgn = [-1.0, 1.0, 1.0, -1.0];
+        let rt = DMatrix::from_fn(4, 4, |i, j| xm[(3 - i, 3 - j)].conj() * (sgn[i] * sgn[j]));
+        let ev = to_faer(&(&xm * rt)).eigenvalues().unwrap();
+        let mut l = sqrt_spectrum(&ev.iter().map(|z| z.re.abs()).collect::<Vec<_>>());
+        l.sort_by(|x, y| y.total_cmp(x));
+        assert!((concurrence_4x4(&x).unwrap() - (l[0] - l[1] - l[2] - l[3]).max(0.0)).abs() < 1e-12);
     }
 
     #[test]

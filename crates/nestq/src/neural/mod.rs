@@ -36,7 +36,10 @@
 //! The bridge advance is exact by default (`"bridge_method": "expm"`): `vec ρ ← e^((𝓛₀+γ𝓛₁)dt) vec ρ`
 //! with the 16×16 Padé exponential of [`crate::integrate::expm`], cached while γ is unchanged.
 //! For piecewise-constant γ this has no time-discretisation error at all, and costs about as
-//! much as a handful of RK4 steps; `"rk4"` takes one classical RK4 step of size dt.
+//! much as a handful of RK4 steps; `"rk4"` takes one classical RK4 step of size dt. `"split"`
+//! (the method for large networks) is Strang splitting `e^(𝓛₀dt/2) e^(γ𝓛₁dt) e^(𝓛₀dt/2)` with
+//! exact factors, second order, carried in the half-step frame σ = e^(𝓛₀dt/2)ρ in real Pauli
+//! coordinates (one product with e^(𝓛₀dt) per step; see `bridge::SplitStep`).
 //!
 //! # Step order (step n advances t_n = n·dt to t_{n+1})
 //! 0. record at t_n if `n % every == 0` (V, and ⟨M⟩, γ, concurrence of each bridge);
@@ -419,7 +422,7 @@ impl Network {
                 iq[j] = 0.0;
             }
             for c in 0..team.chunk_count() {
-                for b in team.chunk(c).iter() {
+                for b in team.chunk(c).bridges.iter() {
                     iq[b.neurons[0]] += b.alpha[0] * b.m[0];
                     iq[b.neurons[1]] += b.alpha[1] * b.m[1];
                 }
@@ -499,9 +502,9 @@ impl Network {
         }
         let (mut propagators, mut rhs_evals) = (0, 0);
         for c in 0..team.chunk_count() {
-            for b in team.chunk(c).iter() {
-                propagators += b.propagators;
-                rhs_evals += b.rhs_evals;
+            for b in team.chunk(c).bridges.iter() {
+                propagators += b.cold.propagators;
+                rhs_evals += b.cold.rhs_evals;
             }
         }
         let stats = NetworkStats {
@@ -551,14 +554,14 @@ impl Network {
             .into_bridges()
             .into_iter()
             .zip(&self.bridges)
-            .map(|(b, s)| BridgeRecord {
+            .map(|((b, [m0, m1, gamma, concurrence]), s)| BridgeRecord {
                 neurons: [self.ids[s.neurons[0]].clone(), self.ids[s.neurons[1]].clone()],
                 coupling: s.coupling,
                 measure: s.measure,
                 final_state: b.density_matrix(),
-                expect: b.rec_expect,
-                gamma: b.rec_gamma,
-                concurrence: b.rec_conc,
+                expect: [m0, m1],
+                gamma,
+                concurrence,
             })
             .collect();
         Ok(r)

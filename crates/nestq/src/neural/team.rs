@@ -42,9 +42,18 @@ struct Phase {
     advance: bool,
 }
 
+/// A chunk of bridges and their records.
+pub(crate) struct Chunk {
+    pub bridges: Vec<BridgeState>,
+    /// `[⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩, γ, concurrence]` of every bridge of the chunk at every recorded step,
+    /// step-major: the samples of one step are written next to each other (not into four
+    /// growing vectors per bridge, whose cache misses cost more than the rest of a record).
+    rec: Vec<[f64; 4]>,
+}
+
 /// Bridges in chunks, the potentials they read, and the claim counters of the current step.
 pub(crate) struct Team {
-    chunks: Vec<Mutex<Vec<BridgeState>>>,
+    chunks: Vec<Mutex<Chunk>>,
     /// Bridges per chunk (the last may hold fewer).
     size: usize,
     /// Potential of every neuron (`f64::to_bits`), published by the leader before each step.
@@ -91,6 +100,7 @@ impl Team {
     /// over `neurons` neurons, recording bridges every `every` steps if `record`.
     pub fn new(bridges: Vec<BridgeState>, chunks: usize, neurons: usize, dt: f64, steps: u64, every: u64, record: bool) -> Team {
         let size = bridges.len().div_ceil(chunks.max(1)).max(1);
+        let samples = if record { (steps / every.max(1) + 1) as usize } else { 0 };
         let mut it = bridges.into_iter();
         let mut out = Vec::new();
         loop {
@@ -98,7 +108,7 @@ impl Team {
             if c.is_empty() {
                 break;
             }
-            out.push(Mutex::new(c));
+            out.push(Mutex::new(Chunk { rec: Vec::with_capacity(samples * c.len()), bridges: c }));
         }
         Team {
             chunks: out,
@@ -124,18 +134,28 @@ impl Team {
     }
 
     /// Chunk `c` (locked).
-    pub fn chunk(&self, c: usize) -> MutexGuard<'_, Vec<BridgeState>> {
+    pub fn chunk(&self, c: usize) -> MutexGuard<'_, Chunk> {
         lock(&self.chunks[c])
     }
 
     /// Applies `f` to bridge `i` (locks its chunk).
     pub fn with_bridge<R>(&self, i: usize, f: impl FnOnce(&mut BridgeState) -> R) -> R {
-        f(&mut lock(&self.chunks[i / self.size])[i % self.size])
+        f(&mut lock(&self.chunks[i / self.size]).bridges[i % self.size])
     }
 
-    /// The bridges in order (ends the team).
-    pub fn into_bridges(self) -> Vec<BridgeState> {
-        self.chunks.into_iter().flat_map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner())).collect()
+    /// The bridges in order with their recorded series `[⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩, γ, concurrence]` (ends
+    /// the team).
+    pub fn into_bridges(self) -> Vec<(BridgeState, [Vec<f64>; 4])> {
+        let mut out = Vec::new();
+        for m in self.chunks {
+            let Chunk { bridges, rec } = m.into_inner().unwrap_or_else(|e| e.into_inner());
+            let n = bridges.len();
+            for (i, b) in bridges.into_iter().enumerate() {
+                let series: [Vec<f64>; 4] = std::array::from_fn(|q| rec.iter().skip(i).step_by(n).map(|r| r[q]).collect());
+                out.push((b, series));
+            }
+        }
+        out
     }
 
     fn phase(&self, step: u64) -> Phase {
@@ -146,12 +166,13 @@ impl Team {
     fn run_chunk(&self, c: usize, step: u64) {
         let ph = self.phase(step);
         let v = |j: usize| f64::from_bits(self.v[j].load(Ordering::Relaxed));
-        let mut chunk = lock(&self.chunks[c]);
-        for (k, b) in chunk.iter_mut().enumerate() {
+        let mut guard = lock(&self.chunks[c]);
+        let Chunk { bridges, rec } = &mut *guard;
+        for (k, b) in bridges.iter_mut().enumerate() {
             b.observe(v(b.neurons[0]), v(b.neurons[1]));
             let r = (|| {
                 if ph.record {
-                    b.record()?;
+                    rec.push(b.record()?);
                 }
                 if ph.advance {
                     b.advance(ph.t)?;
