@@ -705,7 +705,7 @@ impl BridgeState {
             Some(sp) => sp.half.apply(&rho_to_pauli(&rho)),
             None => [0.0; 16],
         };
-        Ok(BridgeState {
+        let mut state = BridgeState {
             neurons: b.neurons,
             gamma0: b.gamma0,
             beta: b.beta,
@@ -727,17 +727,24 @@ impl BridgeState {
                 propagators: 0,
                 rhs_evals: 0,
             }),
-        })
+        };
+        state.read_out();
+        Ok(state)
     }
 
-    /// Step phases (1) and (2): ⟨M⟩ from ρ(t_n) and γ from the potentials `vi`, `vk` of the
-    /// bridge's two neurons at t_n.
+    /// ⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩ of the current state into `m` (after construction, every advance and every
+    /// kick, so that step phase (1) reads them without touching the state).
     #[inline]
-    pub fn observe(&mut self, vi: f64, vk: f64) {
+    fn read_out(&mut self) {
         self.m = match &self.split {
             Some(sp) => [sp.readout(self.read as usize, 0, &self.sigma), sp.readout(self.read as usize, 1, &self.sigma)],
             None => [readout(&self.cold.m_ops[0], &self.cold.rho), readout(&self.cold.m_ops[1], &self.cold.rho)],
         };
+    }
+
+    /// Step phase (2): γ from the potentials `vi`, `vk` of the bridge's two neurons at t_n.
+    #[inline]
+    pub fn couple(&mut self, vi: f64, vk: f64) {
         let dv = (vi - vk).abs();
         self.gamma = if self.beta == 0.0 { self.gamma0 } else { self.gamma0 * (-self.beta * dv).exp() };
     }
@@ -754,12 +761,13 @@ impl BridgeState {
         DMatrix::from_column_slice(4, 4, &self.rho_now())
     }
 
-    /// The recorded sample at the current time: ⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩, γ and the concurrence.
+    /// The recorded sample at the current time: ⟨M⁽⁰⁾⟩, ⟨M⁽¹⁾⟩, γ (set by [`BridgeState::couple`])
+    /// and the concurrence.
     pub fn record(&self) -> Result<[f64; 4]> {
         Ok([self.m[0], self.m[1], self.gamma, measures::concurrence_4x4(&self.rho_now())?])
     }
 
-    /// Step phase (3): ρ(t_n) → ρ(t_n + dt) with γ held at `self.gamma`.
+    /// Step phase (3): ρ(t_n) → ρ(t_n + dt) with γ held at `self.gamma`, and ⟨M⟩ of the new state.
     #[inline]
     pub fn advance(&mut self, t: f64) -> Result<()> {
         let g = self.gamma;
@@ -769,6 +777,7 @@ impl BridgeState {
             if self.sigma.iter().any(|x| !x.is_finite()) {
                 return Err(self.non_finite(t));
             }
+            self.read_out();
             return Ok(());
         }
         match self.method {
@@ -811,6 +820,7 @@ impl BridgeState {
             return Err(self.non_finite(t));
         }
         self.symmetrize();
+        self.read_out();
         Ok(())
     }
 
@@ -844,6 +854,7 @@ impl BridgeState {
                 }
                 None => self.cold.rho.copy_from_slice(r.as_slice()),
             }
+            self.read_out();
         }
     }
 }
@@ -982,7 +993,7 @@ mod tests {
                 let steps = if coupling == Coupling::Paper { 400 } else { 3000 };
                 for n in 0..steps {
                     let (vi, vk) = (-65.0 + 15.0 * r.uniform(), -65.0 + 15.0 * r.uniform());
-                    b.observe(vi, vk);
+                    b.couple(vi, vk);
                     // the plain scheme's dense Padé factors let its trace drift by ~1e-16 per
                     // step (the merged one keeps it, see `local_channel`): compare ρ/Tr ρ
                     let tr_ref: f64 = (0..4).map(|i| rho[5 * i].re).sum();
@@ -1034,12 +1045,12 @@ mod tests {
         for _ in 0..200 {
             let t0 = crate::clock::now_s();
             for k in 0..reps {
-                b.observe(v[0], v[1]);
+                b.couple(v[0], v[1]);
                 b.advance(k as f64).unwrap();
             }
             best = best.min(crate::clock::now_s() - t0);
         }
-        println!("split observe+advance: {:.1} ns", best / reps as f64 * 1e9);
+        println!("split couple+advance (with the read-out): {:.1} ns", best / reps as f64 * 1e9);
         let mut best = f64::INFINITY;
         let mut acc = 0.0;
         for _ in 0..200 {

@@ -45,7 +45,9 @@
 //! 0. record at t_n if `n % every == 0` (V, and ⟨M⟩, γ, concurrence of each bridge);
 //! 1. I_q of every neuron from the bridge states ρ(t_n);
 //! 2. γ of every bridge from V(t_n);
-//! 3. every bridge advanced by dt (in parallel with rayon when there are ≥ 8 bridges);
+//! 3. every bridge advanced by dt (by a team of threads when there are ≥ 8 bridges, see
+//!    [`team`]; this thread joins in after phase 4, which needs only the I_q of phase 1 and so
+//!    runs alongside);
 //! 4. every neuron advanced exactly with I_ext + constant inputs + I_q → spikes (stamped t_n),
 //!    reset, refractory start; spike kicks applied to ρ(t_{n+1});
 //! 5. delta jumps due at step n are added to V(t_{n+1}) of non-refractory neurons: synaptic
@@ -404,10 +406,25 @@ impl Network {
         for step in 0..=self.steps {
             let rec = step % every == 0;
             let last = step == self.steps;
-            // (0)–(3): record at t_n, ⟨M⟩ from ρ(t_n), γ from V(t_n), advance by dt
             let t = step as f64 * dt;
-            if !self.bridges.is_empty() {
-                team.step(step, &v)?;
+            // (1) I_q from ⟨M⟩ of ρ(t_n) (kept current by every advance and kick), before the
+            // bridges move on
+            if !last {
+                for &j in &bridged {
+                    iq[j] = 0.0;
+                }
+                for c in 0..team.chunk_count() {
+                    for b in team.chunk(c).bridges.iter() {
+                        iq[b.neurons[0]] += b.alpha[0] * b.m[0];
+                        iq[b.neurons[1]] += b.alpha[1] * b.m[1];
+                    }
+                }
+            }
+            // (0), (2), (3): the team records at t_n, takes γ from V(t_n) and advances the bridges
+            // by dt while this thread updates the neurons
+            let bridges = !self.bridges.is_empty();
+            if bridges {
+                team.start(step, &v);
             }
             if rec {
                 times.push(t);
@@ -416,16 +433,10 @@ impl Network {
                 }
             }
             if last {
-                break;
-            }
-            for &j in &bridged {
-                iq[j] = 0.0;
-            }
-            for c in 0..team.chunk_count() {
-                for b in team.chunk(c).bridges.iter() {
-                    iq[b.neurons[0]] += b.alpha[0] * b.m[0];
-                    iq[b.neurons[1]] += b.alpha[1] * b.m[1];
+                if bridges {
+                    team.finish()?;
                 }
+                break;
             }
             // (4) neurons
             spiked.clear();
@@ -446,6 +457,10 @@ impl Network {
                 }
             }
             n_spikes += spiked.len() as u64;
+            // every bridge at t_{n+1} before the kicks
+            if bridges {
+                team.finish()?;
+            }
             for &j in &spiked {
                 for &(bi, q) in &kicks[j] {
                     team.with_bridge(bi, |b| b.kick(q));

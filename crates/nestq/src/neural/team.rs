@@ -1,7 +1,11 @@
 //! The per-step bridge phase of a network run, shared among a persistent team of threads.
 //!
 //! Each step every bridge reads the potentials of its two neurons, records, and advances by dt
-//! (phases 0–3 of the step order in the module docs). Forking and joining a rayon parallel loop
+//! (phases 0–3 of the step order in the module docs). The leader publishes the step
+//! ([`Team::start`]), updates the neurons while the helpers advance bridges (the neuron update
+//! needs only the read-out currents of ρ(t_n), taken before the step is published, and the
+//! bridges need only V(t_n), copied at publication), then joins in ([`Team::finish`]) before the
+//! spike kicks, which act on ρ(t_{n+1}). Forking and joining a rayon parallel loop
 //! for this 10⁴ times a second costs as much as the work in threaded WebAssembly, where idle
 //! rayon workers go to sleep almost at once (no `yield_now`) and every step has to wake them
 //! through `Atomics.notify`. Instead, the run spawns `threads − 1` helper jobs once; they spin
@@ -169,7 +173,7 @@ impl Team {
         let mut guard = lock(&self.chunks[c]);
         let Chunk { bridges, rec } = &mut *guard;
         for (k, b) in bridges.iter_mut().enumerate() {
-            b.observe(v(b.neurons[0]), v(b.neurons[1]));
+            b.couple(v(b.neurons[0]), v(b.neurons[1]));
             let r = (|| {
                 if ph.record {
                     rec.push(b.record()?);
@@ -239,10 +243,10 @@ impl Team {
         }
     }
 
-    /// The leader's bridge phase of `step`: publishes the potentials `v`, runs chunks alongside
-    /// the helpers and returns when every chunk is done (with the error of the lowest-indexed
-    /// failing bridge, if any).
-    pub fn step(&self, step: u64, v: &[f64]) -> Result<()> {
+    /// Starts the bridge phase of `step`: publishes the potentials `v` (copied: the caller may
+    /// change its `v` at once) and wakes the helpers, which begin claiming chunks while the
+    /// leader does other work (the neuron update). [`Team::finish`] completes the phase.
+    pub fn start(&self, step: u64, v: &[f64]) {
         for (a, &x) in self.v.iter().zip(v) {
             a.store(x.to_bits(), Ordering::Relaxed);
         }
@@ -252,6 +256,11 @@ impl Team {
             let _g = lock(&self.park);
             self.wake.notify_all();
         }
+    }
+
+    /// Completes the phase begun by [`Team::start`]: the leader claims the chunks left and waits
+    /// until every chunk is done; returns the error of the lowest-indexed failing bridge, if any.
+    pub fn finish(&self) -> Result<()> {
         self.claim();
         let n = self.chunks.len();
         let mut idle = 0u32;
