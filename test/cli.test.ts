@@ -355,6 +355,8 @@ describe('nestq network: npm result files equal the native ones', () => {
     'test/fixtures/neural/random20.net.json',
     'test/fixtures/neural/coupled_hamiltonian_crossing.net.json',
     'test/fixtures/neural/coupled_cp.net.json',
+    // split bridges (half-step frame, Pauli coordinates): all couplings, both read-outs, kicks
+    'test/fixtures/neural/split_mixed.net.json',
   ];
 
   it('has network examples', () => {

@@ -197,7 +197,7 @@ pub fn concurrence(rho: &DMatrix<C64>, dims: &[usize], a: usize, b: usize) -> Re
 /// diagonal entry is at most 16·4·ε·max ρᵢᵢ (rank-revealing and backward stable for
 /// semidefinite matrices, Higham, *Accuracy and Stability of Numerical Algorithms*, §10.3: the
 /// discarded rest is rounding, like eigenvalues of ρ at that level), then one-sided Jacobi
-/// singular values of the r×r τ ([`singular_values4`]). About 0.5 µs (the neural layer calls it
+/// singular values of the r×r τ ([`singular_values4`]). About 1 µs (the neural layer calls it
 /// once per recorded bridge sample). Singular values come out with absolute error ≈ ε‖ρ‖ — no
 /// square root of a rounding-level eigenvalue of ρρ̃ — so a product state gives C ≈ 1e-16, not
 /// √ε. A ρ that is not semidefinite beyond that tolerance (a negative pivot, or a remainder with
