@@ -631,29 +631,11 @@ impl MatrixRhs {
                     mono_sandwiches_cols(sandwiches, coefs, 0.5, x, n, j, sub);
                 }
             });
-            // general (non-monomial) sandwiches: T = X B† then K += ½c A T
-            for (s, &c) in sandwiches.iter().zip(coefs.iter()) {
-                if s.mono.is_some() || c == ZERO {
-                    continue;
-                }
-                if self.scratch2.len() != n * n {
-                    self.scratch2 = vec![ZERO; n * n];
-                }
-                let b = &s.b;
-                for_columns(par, &mut self.scratch2, n, |j0, chunk| {
-                    chunk.iter_mut().for_each(|v| *v = ZERO);
-                    right_mul_adj_cols(ONE, x, b, n, j0, chunk);
-                });
-                let tmp = &self.scratch2;
-                let a = &s.a;
-                for_columns(par, &mut self.scratch, n, |j0, chunk| {
-                    let m = chunk.len() / n;
-                    for cc in 0..m {
-                        let j = j0 + cc;
-                        a.matvec_acc(c * 0.5, &tmp[j * n..(j + 1) * n], &mut chunk[cc * n..(cc + 1) * n]);
-                    }
-                });
+            // general (non-monomial) sandwiches: K += ½ Σ c A X B†
+            if sandwiches.iter().zip(coefs.iter()).any(|(s, &c)| s.mono.is_none() && c != ZERO) && self.scratch2.len() != n * n {
+                self.scratch2 = vec![ZERO; n * n];
             }
+            general_sandwiches(sandwiches, coefs, 0.5, x, n, par, &mut self.scratch2, &mut self.scratch);
             let k = &self.scratch;
             for_columns(par, out, n, |j0, chunk| plus_adjoint_cols(k, n, j0, chunk, 1.0));
             return;
@@ -670,26 +652,34 @@ impl MatrixRhs {
             right_mul_cols(ONE, x, gpt, n, j0, chunk);
             mono_sandwiches_cols(sandwiches, coefs, 1.0, x, n, j0, chunk);
         });
-        // general (non-monomial) sandwiches: T = X B† then out += c A T
-        for (s, &c) in sandwiches.iter().zip(coefs.iter()) {
-            if s.mono.is_some() || c == ZERO {
-                continue;
-            }
-            let b = &s.b;
-            for_columns(par, &mut self.scratch, n, |j0, chunk| {
-                chunk.iter_mut().for_each(|v| *v = ZERO);
-                right_mul_adj_cols(ONE, x, b, n, j0, chunk);
-            });
-            let tmp = &self.scratch;
-            let a = &s.a;
-            for_columns(par, out, n, |j0, chunk| {
-                let m = chunk.len() / n;
-                for cc in 0..m {
-                    let j = j0 + cc;
-                    a.matvec_acc(c, &tmp[j * n..(j + 1) * n], &mut chunk[cc * n..(cc + 1) * n]);
-                }
-            });
+        // general (non-monomial) sandwiches: out += Σ c A X B†
+        general_sandwiches(sandwiches, coefs, 1.0, x, n, par, &mut self.scratch, out);
+    }
+}
+
+/// The non-monomial sandwiches `target += scale · Σ c A X B†`, each as `T = X B†` (in `tmp`,
+/// n×n) then `target += scale·c·A T`, column-parallel when `par`.
+#[allow(clippy::too_many_arguments)]
+fn general_sandwiches(sandwiches: &[Sandwich], coefs: &[C64], scale: f64, x: &[C64], n: usize, par: bool, tmp: &mut [C64], target: &mut [C64]) {
+    for (s, &c) in sandwiches.iter().zip(coefs.iter()) {
+        if s.mono.is_some() || c == ZERO {
+            continue;
         }
+        let b = &s.b;
+        for_columns(par, tmp, n, |j0, chunk| {
+            chunk.iter_mut().for_each(|v| *v = ZERO);
+            right_mul_adj_cols(ONE, x, b, n, j0, chunk);
+        });
+        let t: &[C64] = tmp;
+        let a = &s.a;
+        let cs = c * scale;
+        for_columns(par, target, n, |j0, chunk| {
+            let m = chunk.len() / n;
+            for cc in 0..m {
+                let j = j0 + cc;
+                a.matvec_acc(cs, &t[j * n..(j + 1) * n], &mut chunk[cc * n..(cc + 1) * n]);
+            }
+        });
     }
 }
 
