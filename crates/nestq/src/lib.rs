@@ -52,6 +52,7 @@ pub mod model;
 pub mod mpo;
 pub mod neural;
 pub mod ops;
+pub mod par;
 pub mod solve;
 pub mod sparse;
 pub mod steady;

@@ -599,49 +599,18 @@ impl MatrixRhs {
     pub fn apply(&mut self, t: f64, x: &[C64], out: &mut [C64]) {
         let n = self.n;
         debug_assert_eq!(x.len(), n * n);
-        self.evals += 1;
-        self.g.update(t);
-        if let Some(g) = self.gpt.as_mut() {
-            g.update(t);
-        }
-        self.coefs.clear();
-        self.coefs.extend(self.sandwiches.iter().map(|s| s.coef.at(t)));
-        let par = parallel_ok(n);
-        let x: &[C64] = if self.hermitian && self.project {
-            for_columns(par, &mut self.xh, n, |j0, chunk| plus_adjoint_cols(x, n, j0, chunk, 0.5));
-            &self.xh
-        } else {
-            x
-        };
-        let sandwiches = &self.sandwiches;
-        let coefs = &self.coefs;
+        let par = self.prepare(t, x);
         if self.hermitian {
-            // K = X G† + ½ Σ c A X B†, out = K + K†: equal to 𝓛X for Hermitian X, and exactly
-            // Hermitian in floating point (entry (j,i) is the conjugate of entry (i,j) bit for
-            // bit), so integrators that keep their vectors Hermitian stay so without projection.
-            let g = &self.g.pattern;
-            for_columns(par, &mut self.scratch, n, |j0, chunk| {
-                // a few columns at a time, so each K column is still in L1 when the
-                // sandwiches add to it (n = 256: 16 KiB per block)
-                let cols = (4096 / n).clamp(1, 16);
-                for (b, sub) in chunk.chunks_mut(cols * n).enumerate() {
-                    let j = j0 + b * cols;
-                    sub.iter_mut().for_each(|v| *v = ZERO);
-                    right_mul_adj_cols(ONE, x, g, n, j, sub);
-                    mono_sandwiches_cols(sandwiches, coefs, 0.5, x, n, j, sub);
-                }
-            });
-            // general (non-monomial) sandwiches: K += ½ Σ c A X B†
-            if sandwiches.iter().zip(coefs.iter()).any(|(s, &c)| s.mono.is_none() && c != ZERO) && self.scratch2.len() != n * n {
-                self.scratch2 = vec![ZERO; n * n];
-            }
-            general_sandwiches(sandwiches, coefs, 0.5, x, n, par, &mut self.scratch2, &mut self.scratch);
+            self.hermitian_k(x, par);
             let k = &self.scratch;
             for_columns(par, out, n, |j0, chunk| plus_adjoint_cols(k, n, j0, chunk, 1.0));
             return;
         }
+        let sandwiches = &self.sandwiches;
+        let coefs = &self.coefs;
         let g = &self.g.pattern;
         let gpt = &self.gpt.as_ref().expect("general path has G'ᵀ").pattern;
+        let x: &[C64] = if self.hermitian && self.project { &self.xh } else { x };
         for_columns(par, out, n, |j0, chunk| {
             chunk.iter_mut().for_each(|v| *v = ZERO);
             let m = chunk.len() / n;
@@ -655,7 +624,94 @@ impl MatrixRhs {
         // general (non-monomial) sandwiches: out += Σ c A X B†
         general_sandwiches(sandwiches, coefs, 1.0, x, n, par, &mut self.scratch, out);
     }
+
+    /// `𝓛(t) x` handed to `consume(start, part)` in column blocks of at most [`PART_COLS`]
+    /// columns (`start` = first entry of the block in the column-major buffer), in parallel on
+    /// the calling thread's team when large: on the Hermitian fast path the final `K + K†` pass
+    /// writes each block to a small per-task buffer that `consume` reads while it is in L1, so
+    /// `𝓛x` is never stored whole (the Chebyshev recurrence uses this). The block boundaries are
+    /// multiples of [`PART_COLS`] columns whatever the thread count. `buf` (`n²`) is work space.
+    /// Otherwise as [`MatrixRhs::apply`] followed by one call per block.
+    pub fn apply_parts(&mut self, t: f64, x: &[C64], buf: &mut [C64], consume: &(dyn Fn(usize, &[C64]) + Sync)) {
+        let n = self.n;
+        if !self.hermitian {
+            self.apply(t, x, buf);
+            let b: &[C64] = buf;
+            let par = parallel_ok(n);
+            let blocks = n.div_ceil(PART_COLS);
+            if par {
+                crate::par::for_each_index(blocks, |q| consume(q * PART_COLS * n, &b[q * PART_COLS * n..((q + 1) * PART_COLS).min(n) * n]));
+            } else {
+                (0..blocks).for_each(|q| consume(q * PART_COLS * n, &b[q * PART_COLS * n..((q + 1) * PART_COLS).min(n) * n]));
+            }
+            return;
+        }
+        let par = self.prepare(t, x);
+        self.hermitian_k(x, par);
+        let k = &self.scratch;
+        for_columns(par, buf, n, |j0, chunk| {
+            let mut part = vec![ZERO; PART_COLS.min(n) * n];
+            let m = chunk.len() / n;
+            for c0 in (0..m).step_by(PART_COLS) {
+                let cols = PART_COLS.min(m - c0);
+                let p = &mut part[..cols * n];
+                plus_adjoint_cols(k, n, j0 + c0, p, 1.0);
+                consume((j0 + c0) * n, p);
+            }
+        });
+    }
+
+    /// Per-evaluation set-up: counts the evaluation, updates the time-dependent coefficients,
+    /// projects the input on its Hermitian part (fast path with projection on, into `xh`).
+    /// Returns whether the loops run in parallel.
+    fn prepare(&mut self, t: f64, x: &[C64]) -> bool {
+        let n = self.n;
+        debug_assert_eq!(x.len(), n * n);
+        self.evals += 1;
+        self.g.update(t);
+        if let Some(g) = self.gpt.as_mut() {
+            g.update(t);
+        }
+        self.coefs.clear();
+        self.coefs.extend(self.sandwiches.iter().map(|s| s.coef.at(t)));
+        let par = parallel_ok(n);
+        if self.hermitian && self.project {
+            for_columns(par, &mut self.xh, n, |j0, chunk| plus_adjoint_cols(x, n, j0, chunk, 0.5));
+        }
+        par
+    }
+
+    /// The fast path's `K = X G† + ½ Σ c A X B†` into `scratch`; `𝓛X = K + K†` for Hermitian
+    /// `X`, exactly Hermitian in floating point (entry (j,i) is the conjugate of entry (i,j) bit
+    /// for bit), so integrators that keep their vectors Hermitian stay so without projection.
+    /// `x` is the evaluation's input (its Hermitian part, prepared in `xh`, is used when the
+    /// projection is on).
+    fn hermitian_k(&mut self, x: &[C64], par: bool) {
+        let n = self.n;
+        let x: &[C64] = if self.project { &self.xh } else { x };
+        let sandwiches = &self.sandwiches;
+        let coefs = &self.coefs;
+        let g = &self.g.pattern;
+        for_columns(par, &mut self.scratch, n, |j0, chunk| {
+            // a few columns at a time, so each K column is still in L1 when the sandwiches add
+            // to it (n = 256: 16 KiB per block); the product writes (no zeroing pass)
+            let cols = (4096 / n).clamp(1, 16);
+            for (b, sub) in chunk.chunks_mut(cols * n).enumerate() {
+                let j = j0 + b * cols;
+                right_mul_adj_cols_into(x, g, n, j, sub);
+                mono_sandwiches_cols(sandwiches, coefs, 0.5, x, n, j, sub);
+            }
+        });
+        // general (non-monomial) sandwiches: K += ½ Σ c A X B†
+        if sandwiches.iter().zip(coefs.iter()).any(|(s, &c)| s.mono.is_none() && c != ZERO) && self.scratch2.len() != n * n {
+            self.scratch2 = vec![ZERO; n * n];
+        }
+        general_sandwiches(sandwiches, coefs, 0.5, x, n, par, &mut self.scratch2, &mut self.scratch);
+    }
 }
+
+/// Column-block width of [`MatrixRhs::apply_parts`] (n = 256: 16 KiB per block, in L1).
+pub const PART_COLS: usize = 4;
 
 /// The non-monomial sandwiches `target += scale · Σ c A X B†`, each as `T = X B†` (in `tmp`,
 /// n×n) then `target += scale·c·A T`, column-parallel when `par`.
@@ -687,32 +743,21 @@ fn general_sandwiches(sandwiches: &[Sandwich], coefs: &[C64], scale: f64, x: &[C
 pub const PAR_MIN_N: usize = 128;
 
 fn parallel_ok(n: usize) -> bool {
-    #[cfg(feature = "parallel")]
-    {
-        n >= PAR_MIN_N && rayon::current_num_threads() > 1
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        let _ = n;
-        false
-    }
+    n >= PAR_MIN_N && crate::par::threads() > 1
 }
 
 /// Runs `f(first_column, chunk)` over column blocks of a column-major `n × n` buffer, in
-/// parallel when `par` (rayon), else as one block.
+/// parallel when `par` (on the calling thread's [`crate::par`] team if it leads one, else on
+/// rayon's pool), else as one block.
 fn for_columns<F>(par: bool, buf: &mut [C64], n: usize, f: F)
 where
     F: Fn(usize, &mut [C64]) + Sync + Send,
 {
-    #[cfg(feature = "parallel")]
     if par {
-        use rayon::prelude::*;
-        let threads = rayon::current_num_threads();
-        let cols = n.div_ceil(threads * 4).max(8);
-        buf.par_chunks_mut(cols * n).enumerate().for_each(|(b, chunk)| f(b * cols, chunk));
+        let cols = n.div_ceil(crate::par::threads() * 4).max(8).next_multiple_of(PART_COLS);
+        crate::par::for_chunks_mut(buf, cols * n, |b, chunk| f(b * cols, chunk));
         return;
     }
-    let _ = par;
     f(0, buf)
 }
 
@@ -762,6 +807,15 @@ pub fn right_mul_adj_acc(alpha: C64, x: &[C64], g: &Csr, n: usize, out: &mut [C6
 
 /// [`right_mul_adj_acc`] for the output columns `j0 .. j0 + chunk.len()/n` held in `chunk`.
 pub fn right_mul_adj_cols(alpha: C64, x: &[C64], g: &Csr, n: usize, j0: usize, chunk: &mut [C64]) {
+    right_mul_adj_impl::<true>(alpha, x, g, n, j0, chunk)
+}
+
+/// `chunk = X · G†` for the output columns `j0 ..` (overwrites, no zeroing pass needed).
+fn right_mul_adj_cols_into(x: &[C64], g: &Csr, n: usize, j0: usize, chunk: &mut [C64]) {
+    right_mul_adj_impl::<false>(ONE, x, g, n, j0, chunk)
+}
+
+fn right_mul_adj_impl<const ACC: bool>(alpha: C64, x: &[C64], g: &Csr, n: usize, j0: usize, chunk: &mut [C64]) {
     let ncols = chunk.len() / n;
     // Every output column is one pass over whole columns of X. (Blocking the rows to keep a
     // slab of X in L2 was measured slower at n = 256: 46.5 s vs 38 s on the N = 8 Ising chain.)
@@ -769,6 +823,9 @@ pub fn right_mul_adj_cols(alpha: C64, x: &[C64], g: &Csr, n: usize, j0: usize, c
         let j = j0 + c;
         let oc = as_f64_mut(&mut chunk[c * n..(c + 1) * n]);
         let (start, end) = (g.indptr[j], g.indptr[j + 1]);
+        if !ACC && start == end {
+            oc.iter_mut().for_each(|v| *v = 0.0);
+        }
         let mut p = start;
         while p < end {
             let take = (end - p).min(4);
@@ -782,39 +839,58 @@ pub fn right_mul_adj_cols(alpha: C64, x: &[C64], g: &Csr, n: usize, j0: usize, c
                 let k = g.indices[p + q];
                 xs[q] = as_f64(&x[k * n..(k + 1) * n]);
             }
-            fused_caxpy(oc, &xs[..take], &cr, &ci);
+            if ACC || p > start {
+                fused_caxpy::<true>(oc, &xs[..take], &cr, &ci);
+            } else {
+                fused_caxpy::<false>(oc, &xs[..take], &cr, &ci);
+            }
             p += take;
         }
     }
 }
 
-/// `o += Σ_q (cr_q + i ci_q) · xs_q` for up to four interleaved complex vectors, one pass.
+/// `o += Σ_q (cr_q + i ci_q) · xs_q` (`ACC`) or `o = Σ_q …` for up to four interleaved complex
+/// vectors, one pass.
 #[inline]
-fn fused_caxpy(oc: &mut [f64], xs: &[&[f64]], cr: &[f64; 4], ci: &[f64; 4]) {
+fn fused_caxpy<const ACC: bool>(oc: &mut [f64], xs: &[&[f64]], cr: &[f64; 4], ci: &[f64; 4]) {
     let o2 = oc.chunks_exact_mut(2);
+    // the sums are formed first and added to o last, so both variants round alike
+    let put = |o: &mut [f64], re: f64, im: f64| {
+        if ACC {
+            o[0] += re;
+            o[1] += im;
+        } else {
+            o[0] = re;
+            o[1] = im;
+        }
+    };
     match xs.len() {
         1 => {
             for (o, a) in o2.zip(xs[0].chunks_exact(2)) {
-                o[0] += cr[0] * a[0] - ci[0] * a[1];
-                o[1] += cr[0] * a[1] + ci[0] * a[0];
+                put(o, cr[0] * a[0] - ci[0] * a[1], cr[0] * a[1] + ci[0] * a[0]);
             }
         }
         2 => {
             for ((o, a), b) in o2.zip(xs[0].chunks_exact(2)).zip(xs[1].chunks_exact(2)) {
-                o[0] += (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]);
-                o[1] += (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]);
+                put(o, (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]), (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]));
             }
         }
         3 => {
             for (((o, a), b), c) in o2.zip(xs[0].chunks_exact(2)).zip(xs[1].chunks_exact(2)).zip(xs[2].chunks_exact(2)) {
-                o[0] += (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]) + (cr[2] * c[0] - ci[2] * c[1]);
-                o[1] += (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]) + (cr[2] * c[1] + ci[2] * c[0]);
+                put(
+                    o,
+                    (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]) + (cr[2] * c[0] - ci[2] * c[1]),
+                    (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]) + (cr[2] * c[1] + ci[2] * c[0]),
+                );
             }
         }
         _ => {
             for ((((o, a), b), c), d) in o2.zip(xs[0].chunks_exact(2)).zip(xs[1].chunks_exact(2)).zip(xs[2].chunks_exact(2)).zip(xs[3].chunks_exact(2)) {
-                o[0] += (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]) + (cr[2] * c[0] - ci[2] * c[1]) + (cr[3] * d[0] - ci[3] * d[1]);
-                o[1] += (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]) + (cr[2] * c[1] + ci[2] * c[0]) + (cr[3] * d[1] + ci[3] * d[0]);
+                put(
+                    o,
+                    (cr[0] * a[0] - ci[0] * a[1]) + (cr[1] * b[0] - ci[1] * b[1]) + (cr[2] * c[0] - ci[2] * c[1]) + (cr[3] * d[0] - ci[3] * d[1]),
+                    (cr[0] * a[1] + ci[0] * a[0]) + (cr[1] * b[1] + ci[1] * b[0]) + (cr[2] * c[1] + ci[2] * c[0]) + (cr[3] * d[1] + ci[3] * d[0]),
+                );
             }
         }
     }

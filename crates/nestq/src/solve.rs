@@ -275,51 +275,57 @@ pub fn mesolve_lindbladian(
     };
     let y0: Vec<C64> = rho0.as_slice().to_vec();
     let tol = Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps };
+    let uses_rhs = compiled.is_some();
     let mut rhs_slot = compiled.as_mut();
     let mut rhs = || rhs_slot.take().expect("compiled right-hand side");
-    let istats = match method {
-        Method::Rk4 => {
-            let dt = solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method rk4 needs a step size dt"))?;
-            integrate::rk4(rhs(), &y0, times, dt, &mut rec, proj)?
-        }
-        Method::Dopri5 | Method::Auto => integrate::dopri5(rhs(), &y0, times, tol, &mut rec, proj)?,
-        Method::Expm => {
-            if !l.is_time_independent() {
-                return Err(Error::model("$.solver.method", "expm needs a time-independent generator (use dopri5 or trbdf2)"));
+    let mut integrate_all = || -> Result<integrate::Stats> {
+        Ok(match method {
+            Method::Rk4 => {
+                let dt = solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method rk4 needs a step size dt"))?;
+                integrate::rk4(rhs(), &y0, times, dt, &mut rec, proj)?
             }
-            if solver.renormalize {
-                return Err(Error::model("$.solver.renormalize", "renormalize applies after integrator steps; expm has none (use dopri5 or rk4)"));
+            Method::Dopri5 | Method::Auto => integrate::dopri5(rhs(), &y0, times, tol, &mut rec, proj)?,
+            Method::Expm => {
+                if !l.is_time_independent() {
+                    return Err(Error::model("$.solver.method", "expm needs a time-independent generator (use dopri5 or trbdf2)"));
+                }
+                if solver.renormalize {
+                    return Err(Error::model("$.solver.renormalize", "renormalize applies after integrator steps; expm has none (use dopri5 or rk4)"));
+                }
+                integrate::expm::propagate_with_generator(n * n, |dense| l.superop_entries(0.0, |i, j, v| dense[(i, j)] += v), &y0, times, solver.memory_budget, &mut rec)?
             }
-            integrate::expm::propagate_with_generator(n * n, |dense| l.superop_entries(0.0, |i, j, v| dense[(i, j)] += v), &y0, times, solver.memory_budget, &mut rec)?
-        }
-        Method::Krylov => {
-            if !l.is_time_independent() {
-                return Err(Error::model("$.solver.method", "krylov needs a time-independent generator (use dopri5 or trbdf2)"));
+            Method::Krylov => {
+                if !l.is_time_independent() {
+                    return Err(Error::model("$.solver.method", "krylov needs a time-independent generator (use dopri5 or trbdf2)"));
+                }
+                if solver.renormalize {
+                    return Err(Error::model("$.solver.renormalize", "renormalize is not available with krylov (use dopri5 or rk4)"));
+                }
+                let anorm = generator_norm_estimate(l);
+                integrate::krylov::propagate(rhs(), &y0, times, solver.krylov_dim, solver.rtol, anorm, solver.max_steps, &mut rec)?
             }
-            if solver.renormalize {
-                return Err(Error::model("$.solver.renormalize", "renormalize is not available with krylov (use dopri5 or rk4)"));
+            Method::Cheby => {
+                if solver.renormalize {
+                    return Err(Error::model("$.solver.renormalize", "renormalize is not available with cheby (use dopri5 or rk4)"));
+                }
+                if !herm {
+                    return Err(Error::model("$.solver.method", "cheby needs a Hermiticity-preserving generator (Hermitian H and a Hermitian coefficient matrix); use dopri5 or krylov"));
+                }
+                let fov = integrate::cheby::field_box(l)?;
+                let r = rhs();
+                r.set_input_projection(false);
+                integrate::cheby::propagate(r, &y0, times, fov, solver.rtol, solver.atol, solver.max_steps, &mut rec)?
             }
-            let anorm = generator_norm_estimate(l);
-            integrate::krylov::propagate(rhs(), &y0, times, solver.krylov_dim, solver.rtol, anorm, solver.max_steps, &mut rec)?
-        }
-        Method::Cheby => {
-            if solver.renormalize {
-                return Err(Error::model("$.solver.renormalize", "renormalize is not available with cheby (use dopri5 or rk4)"));
+            Method::Trbdf2 => {
+                let mut sup = SuperOp::new(l, solver.memory_budget)?;
+                integrate::trbdf2::propagate(&mut sup, &y0, times, tol, &mut rec, proj)?
             }
-            if !herm {
-                return Err(Error::model("$.solver.method", "cheby needs a Hermiticity-preserving generator (Hermitian H and a Hermitian coefficient matrix); use dopri5 or krylov"));
-            }
-            let fov = integrate::cheby::field_box(l)?;
-            let r = rhs();
-            r.set_input_projection(false);
-            integrate::cheby::propagate(r, &y0, times, fov, solver.rtol, solver.atol, solver.max_steps, &mut rec)?
-        }
-        Method::Trbdf2 => {
-            let mut sup = SuperOp::new(l, solver.memory_budget)?;
-            integrate::trbdf2::propagate(&mut sup, &y0, times, tol, &mut rec, proj)?
-        }
-        Method::Mpo => unreachable!("handled above"),
+            Method::Mpo => unreachable!("handled above"),
+        })
     };
+    // Large models: the right-hand side's parallel loops run on a persistent team of spinning
+    // threads for the whole integration instead of one rayon fork–join each (crate::par).
+    let istats = if uses_rhs && n >= crate::lindblad::PAR_MIN_N { crate::par::with_team(integrate_all)? } else { integrate_all()? };
     let mut istats = istats;
     if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov | Method::Cheby) {
         istats.rhs_evals = istats.rhs_evals.max(compiled.as_ref().map_or(0, |r| r.evals));

@@ -356,28 +356,6 @@ fn recur(lw: &[f64], w1: &[f64], w0: &mut [f64], sum: &mut [f64], two_c: f64, a:
     (tn2, tmx)
 }
 
-/// [`recur`] split into chunks over rayon's pool when `par` (large states, more than one
-/// thread). The entries are computed identically; only the order of the `‖w0‖₂²` partial sums
-/// differs, which enters nothing but the growth check.
-#[allow(clippy::too_many_arguments)]
-fn recur_maybe_par(lw: &[f64], w1: &[f64], w0: &mut [f64], sum: &mut [f64], two_c: f64, a: f64, s: f64, coef: f64, par: bool) -> (f64, f64) {
-    #[cfg(feature = "parallel")]
-    if par {
-        use rayon::prelude::*;
-        let threads = rayon::current_num_threads();
-        let chunk = (w0.len() / (threads * 4)).max(8192).next_multiple_of(8);
-        return w0
-            .par_chunks_mut(chunk)
-            .zip(sum.par_chunks_mut(chunk))
-            .zip(lw.par_chunks(chunk))
-            .zip(w1.par_chunks(chunk))
-            .map(|(((o, sm), l), w)| recur(l, w, o, sm, two_c, a, s, coef))
-            .reduce(|| (0.0, 0.0), |x, y| (x.0 + y.0, if x.1.is_nan() || y.1.is_nan() { f64::NAN } else { x.1.max(y.1) }));
-    }
-    let _ = par;
-    recur(lw, w1, w0, sum, two_c, a, s, coef)
-}
-
 /// `y ← (y + y†)/2` for a column-major `n × n` buffer.
 fn symmetrize(y: &mut [C64], n: usize) {
     for j in 0..n {
@@ -407,10 +385,6 @@ pub fn propagate(f: &mut dyn Rhs, y0: &[C64], times: &[f64], fov: FieldBox, rtol
     }
     let mut st = Stats::default();
     let mut fov = fov;
-    #[cfg(feature = "parallel")]
-    let par = nd >= crate::lindblad::PAR_MIN_N && rayon::current_num_threads() > 1;
-    #[cfg(not(feature = "parallel"))]
-    let par = false;
     let mut ell = ellipse(&fov);
     let mut y = y0.to_vec();
     obs.output(0, times[0], &y)?;
@@ -457,9 +431,23 @@ pub fn propagate(f: &mut dyn Rhs, y0: &[C64], times: &[f64], fov: FieldBox, rtol
                         return Err(Error::new(ErrorCode::Numerical, format!(
                             "cheby: the expansion did not converge in {} terms at t = {} (x = {x:.1}); use dopri5", ex.coef.len(), times[k - 1] + t_done)));
                     }
-                    f.eval(0.0, &w1, &mut lw);
+                    // 𝓛w1 arrives in parts and enters the recurrence at once (never stored whole)
+                    let coef = ex.coef[kk];
+                    let (w0p, sump) = (crate::par::SharedMut::new(&mut w0), crate::par::SharedMut::new(&mut sum));
+                    let w1r: &[C64] = &w1;
+                    let partial = std::sync::Mutex::new(Vec::<(usize, f64, f64)>::new());
+                    f.eval_parts(0.0, &w1, &mut lw, &|start, part| {
+                        let len = part.len();
+                        // SAFETY: the parts cover 0..n once, so these ranges are disjoint.
+                        let (o, sm) = unsafe { (w0p.slice(start, len), sump.slice(start, len)) };
+                        let (n2, mx) = recur(as_f64(part), as_f64(&w1r[start..start + len]), as_f64_mut(o), as_f64_mut(sm), two_c, a, s, coef);
+                        partial.lock().unwrap_or_else(|e| e.into_inner()).push((start, n2, mx));
+                    });
                     st.rhs_evals += 1;
-                    let (n2, mx) = recur_maybe_par(as_f64(&lw), as_f64(&w1), as_f64_mut(&mut w0), as_f64_mut(&mut sum), two_c, a, s, ex.coef[kk], par);
+                    // reduced in order of position: independent of the thread count
+                    let mut partial = partial.into_inner().unwrap_or_else(|e| e.into_inner());
+                    partial.sort_unstable_by_key(|p| p.0);
+                    let (n2, mx) = partial.iter().fold((0.0, 0.0), |x: (f64, f64), y| (x.0 + y.1, if x.1.is_nan() || y.2.is_nan() { f64::NAN } else { x.1.max(y.2) }));
                     std::mem::swap(&mut w0, &mut w1);
                     if !n2.is_finite() || n2.sqrt() > 4.0 * crouzeix * libm::exp(ell.ln_r * kk as f64) * ynorm.max(1e-300) {
                         grew = true;

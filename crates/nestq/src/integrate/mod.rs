@@ -29,6 +29,15 @@ pub trait Rhs {
     fn len(&self) -> usize;
     /// `dy = f(t, y)`.
     fn eval(&mut self, t: f64, y: &[C64], dy: &mut [C64]);
+    /// Evaluates `f(t, y)` and hands it to `consume(start, part)` in consecutive parts that
+    /// cover `0..len()` once (`part` holds entries `start .. start + part.len()`), possibly in
+    /// parallel, so that a consumer needing each entry once (an elementwise update) never has
+    /// the whole vector stored. `buf` (length `len()`) is work space whose content afterwards is
+    /// unspecified. Default: [`Rhs::eval`] into `buf`, then one part.
+    fn eval_parts(&mut self, t: f64, y: &[C64], buf: &mut [C64], consume: &(dyn Fn(usize, &[C64]) + Sync)) {
+        self.eval(t, y, buf);
+        consume(0, buf);
+    }
 }
 
 impl Rhs for crate::lindblad::MatrixRhs {
@@ -37,6 +46,9 @@ impl Rhs for crate::lindblad::MatrixRhs {
     }
     fn eval(&mut self, t: f64, y: &[C64], dy: &mut [C64]) {
         self.apply(t, y, dy)
+    }
+    fn eval_parts(&mut self, t: f64, y: &[C64], buf: &mut [C64], consume: &(dyn Fn(usize, &[C64]) + Sync)) {
+        self.apply_parts(t, y, buf, consume)
     }
 }
 
