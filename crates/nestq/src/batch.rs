@@ -13,7 +13,7 @@ use rayon::prelude::*;
 pub fn mesolve_batch(models: &[Model]) -> Vec<Result<SolveResult>> {
     #[cfg(feature = "parallel")]
     {
-        models.par_iter().map(|m| mesolve(m, None)).collect()
+        models.par_iter().map(|m| crate::par::without_team(|| mesolve(m, None))).collect()
     }
     #[cfg(not(feature = "parallel"))]
     {
@@ -30,7 +30,7 @@ pub fn mesolve_sweep(model: &Model, sets: &[BTreeMap<String, f64>]) -> Vec<Resul
     };
     #[cfg(feature = "parallel")]
     {
-        sets.par_iter().map(run).collect()
+        sets.par_iter().map(|p| crate::par::without_team(|| run(p))).collect()
     }
     #[cfg(not(feature = "parallel"))]
     {

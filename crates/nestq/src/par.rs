@@ -81,6 +81,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 thread_local! {
     static CURRENT: Cell<*const Team> = const { Cell::new(std::ptr::null()) };
+    /// Set inside [`without_team`].
+    static NO_TEAM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `f` with [`with_team`] disabled on this thread: for the members of a parallel batch,
+/// whose parallelism is across members (a member's team would only wait for helper jobs that
+/// the other members keep busy). Parallel loops inside still use rayon.
+pub fn without_team<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            NO_TEAM.with(|c| c.set(self.0));
+        }
+    }
+    let _restore = Restore(NO_TEAM.with(|c| c.replace(true)));
+    f()
 }
 
 impl Team {
@@ -250,14 +266,15 @@ pub fn threads() -> usize {
 
 /// Runs `body` on the calling thread as the leader of a team of `rayon::current_num_threads()`
 /// threads (helpers are rayon jobs), so that the parallel loops inside it ([`for_each_index`],
-/// [`for_chunks_mut`]) fork and join among spinning threads. Without the `parallel` feature,
-/// with one thread, inside another team's body, or on a rayon worker (a member of a parallel
-/// batch, whose parallelism is across its members), `body` just runs.
+/// [`for_chunks_mut`]) fork and join among spinning threads. The calling thread may be a rayon
+/// worker (helpers then go to its deque and are stolen by idle workers) or not (they are
+/// injected into the global pool). Without the `parallel` feature, with one thread, inside
+/// another team's body or inside [`without_team`], `body` just runs.
 pub fn with_team<R>(body: impl FnOnce() -> R) -> R {
     #[cfg(feature = "parallel")]
     {
         let threads = rayon::current_num_threads();
-        if threads > 1 && current().is_none() && rayon::current_thread_index().is_none() {
+        if threads > 1 && current().is_none() && !NO_TEAM.with(|c| c.get()) {
             let team = Team::new(threads);
             struct Leave<'a>(&'a Team);
             impl Drop for Leave<'_> {
@@ -407,8 +424,18 @@ mod tests {
     }
 
     #[test]
-    fn no_team_on_a_rayon_worker() {
+    fn teams_on_workers_but_not_in_batch_members() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
-        pool.install(|| with_team(|| assert!(current().is_none(), "a batch member does not start a team")));
+        pool.install(|| {
+            with_team(|| assert!(current().is_some(), "a worker leads a team"));
+            without_team(|| with_team(|| assert!(current().is_none(), "a batch member does not start a team")));
+            with_team(|| {
+                let sum = AtomicUsize::new(0);
+                for_each_index(64, |c| {
+                    sum.fetch_add(c, Ordering::SeqCst);
+                });
+                assert_eq!(sum.load(Ordering::SeqCst), 64 * 63 / 2);
+            });
+        });
     }
 }

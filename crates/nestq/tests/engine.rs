@@ -524,10 +524,9 @@ fn hermitian_fast_path_output_is_exactly_hermitian() {
 
 #[test]
 fn cheby_results_do_not_depend_on_the_thread_count() {
-    // N = 7 (n = 128): the right-hand side and the recurrence run column-parallel. Inside a
-    // pool's `install` the solve is a rayon worker and forks with rayon; called from this test
-    // thread it leads a team of the global pool's size (nestq::par, when the machine has more
-    // than one core); every variant must give the same bits.
+    // N = 7 (n = 128): the right-hand side and the recurrence run column-parallel on a team
+    // (nestq::par) led by a worker of a 2-thread pool, or by this test thread with the global
+    // pool's size (the machine's cores), or serially with one thread: the same bits each time.
     for method in ["cheby", "dopri5"] {
         let m = ising_model(7, method, 1e-6, 1e-8, 0.05, 3);
         let run = |threads: usize| {
