@@ -12,7 +12,8 @@
 //
 // The models are the native harness's, character for character in content: the Ising chain of
 // ising_json() (= bench/ising_model.py) and the bridge template + parameter sweep of
-// bridge_model()/bridge_sets() (= bench/bridges_models.py). Bridges are solved as the native
+// bridge_model()/bridge_sets() (= bench/bridges_models.py; shared with bench/sweep_raw.mjs in
+// bench/bridges_sweep.mjs). Bridges are solved as the native
 // harness does (one model, `mesolveSweep` over the 1000 parameter sets) and, as a second row
 // (`…/batch`), as 1000 separate model specs through `mesolveBatch`.
 //
@@ -21,6 +22,7 @@
 // `--build mt --threads 1` loads the generated mt module directly and calls the raw API.
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { bridgeSets, bridgeSpec } from './bridges_sweep.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -54,32 +56,7 @@ function isingSpec(n, method) {
   };
 }
 
-function bridgeSpec(method, params = { omega1: 1, omega2: 1, gamma12: 0.1, kappa: 0.05 }) {
-  return {
-    dims: [2, 2],
-    parameters: params,
-    hamiltonian: [
-      { coef: 'omega1', ops: 'Z0' },
-      { coef: 'omega2', ops: 'Z1' },
-      { coef: 'gamma12', ops: 'X0 X1' },
-    ],
-    jumps: [
-      { rate: 'kappa', ops: 'SM0' },
-      { rate: 'kappa', ops: 'SM1' },
-    ],
-    initial: { basis: [0, 0] },
-    times: { start: 0, stop: 10, count: 51 },
-    observables: { Z0: 'Z0' },
-    solver: { physicality: false, ...(method === 'auto' ? {} : { method }) },
-  };
-}
-
-function bridgeSets(count) {
-  return Array.from({ length: count }, (_, k) => {
-    const f = k / (Math.max(count, 2) - 1);
-    return { omega1: 1 + 0.5 * f, omega2: 1 - 0.3 * f, gamma12: 0.05 + 0.2 * f, kappa: 0.02 + 0.08 * f };
-  });
-}
+// the bridge template and sweep: bench/bridges_sweep.mjs
 
 // ---------------------------------------------------------------- engine adapters
 // Each adapter: solve(spec) → {z (last value of the first observable), stats},
