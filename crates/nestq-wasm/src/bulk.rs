@@ -78,33 +78,77 @@ fn error_value(e: &NqError) -> Value {
     v
 }
 
+/// Appends `v` as JSON to `out`.
+fn push_json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
+    serde_json::to_writer(out, v).expect("serialising to memory does not fail");
+}
+
 /// The layout of [`data`] as JSON text (schema in `RawBatch::bulk_layout`'s docstring).
+///
+/// A batch has thousands of entries, so the text is written directly (only `stats` goes through
+/// a `serde_json::Value`, to stay the engine's own serialisation), in chunks of entries on the
+/// rayon pool (the threaded build's workers are idle once the batch is solved).
 pub(crate) fn layout(entries: &[Entry]) -> String {
-    let mut offset = 0usize;
-    let out: Vec<Value> = entries
+    use rayon::prelude::*;
+    let lengths: Vec<Option<Vec<usize>>> = entries
         .iter()
-        .enumerate()
-        .map(|(i, e)| match e {
-            Some((dims, Ok(r))) => {
-                let lengths = lengths(r);
-                let at = offset;
-                offset += lengths.iter().sum::<usize>();
-                json!({
-                    "ok": true,
-                    "offset": at,
-                    "dims": dims,
-                    "expect": r.expect.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
-                    "real": r.expect.iter().map(|e| e.real).collect::<Vec<_>>(),
-                    "measures": r.measures.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-                    "lengths": lengths,
-                    "stats": stats_value(r),
-                })
-            }
-            Some((_, Err(e))) => error_value(e),
-            None => error_value(&taken_error(i)),
+        .map(|e| match e {
+            Some((_, Ok(r))) => Some(lengths(r)),
+            _ => None,
         })
         .collect();
-    Value::Array(out).to_string()
+    let mut offsets = Vec::with_capacity(entries.len());
+    let mut at = 0usize;
+    for l in &lengths {
+        offsets.push(at);
+        at += l.iter().flatten().sum::<usize>();
+    }
+    let chunk = entries.len().div_ceil(4 * rayon::current_num_threads()).max(32);
+    let parts: Vec<Vec<u8>> = crate::in_pool(|| {
+        (0..entries.len())
+            .into_par_iter()
+            .step_by(chunk)
+            .map(|start| {
+                let mut out = Vec::with_capacity(512 * chunk);
+                for i in start..(start + chunk).min(entries.len()) {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    push_entry(&mut out, i, &entries[i], offsets[i], lengths[i].as_deref());
+                }
+                out
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(2 + parts.iter().map(Vec::len).sum::<usize>());
+    out.push(b'[');
+    parts.iter().for_each(|p| out.extend_from_slice(p));
+    out.push(b']');
+    String::from_utf8(out).expect("serde_json writes UTF-8")
+}
+
+/// Appends the layout object of entry `i` (its numbers at `offset`, series `lengths`).
+fn push_entry(out: &mut Vec<u8>, i: usize, e: &Entry, offset: usize, lengths: Option<&[usize]>) {
+    use std::io::Write;
+    match (e, lengths) {
+        (Some((dims, Ok(r))), Some(lengths)) => {
+            write!(out, r#"{{"ok":true,"offset":{offset},"dims":"#).expect("writing to memory");
+            push_json(out, dims);
+            out.extend_from_slice(br#","expect":"#);
+            push_json(out, &r.expect.iter().map(|e| e.name.as_str()).collect::<Vec<_>>());
+            out.extend_from_slice(br#","real":"#);
+            push_json(out, &r.expect.iter().map(|e| e.real).collect::<Vec<_>>());
+            out.extend_from_slice(br#","measures":"#);
+            push_json(out, &r.measures.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>());
+            out.extend_from_slice(br#","lengths":"#);
+            push_json(out, lengths);
+            out.extend_from_slice(br#","stats":"#);
+            push_json(out, &stats_value(r));
+            out.push(b'}');
+        }
+        (Some((_, Err(e))), _) => push_json(out, &error_value(e)),
+        _ => push_json(out, &error_value(&taken_error(i))),
+    }
 }
 
 /// Every series of every successful entry, entry after entry, each in the order of [`lengths`].
@@ -159,16 +203,41 @@ mod tests {
         assert!(stats_value(&r.unwrap()).get("mpo").is_some(), "the mpo case exercises stats.mpo");
     }
 
-    #[test]
-    fn layout_and_data_hold_every_series_of_every_entry_in_order() {
+    fn cases() -> Vec<Entry> {
         let mut entries: Vec<Entry> = [PAIR, FAILS, QUTRIT, MPO, PAIR].iter().map(|t| Some(solve(t))).collect();
         entries.push(None);
+        entries
+    }
+
+    #[test]
+    fn layout_and_data_hold_every_series_of_every_entry_in_order() {
+        let entries = cases();
+        check(&entries);
         let layout: Value = serde_json::from_str(&layout(&entries)).unwrap();
-        let data = data(&entries);
+        // the cases cover what they are meant to
+        assert!(matches!(&entries[1], Some((_, Err(e))) if e.code.as_str() == "numerical"));
+        assert_eq!(layout[0]["expect"], json!(["SM0", "Z0"]), "observables in the model's (sorted) order");
+        assert_eq!(layout[0]["real"], json!([false, true]));
+        assert_eq!(layout[0]["lengths"], json!([5, 5, 5, 5, 5, 5, 5, 5, 5, 32]));
+        assert_eq!(layout[2]["lengths"], json!([3, 3, 0, 0, 0, 18]));
+    }
+
+    #[test]
+    fn a_large_batch_is_written_in_chunks_joined_in_order() {
+        let cases = cases();
+        // ≥ 4 chunks whatever the pool size (≤ 4 chunks per thread, ≥ 32 entries each)
+        let entries: Vec<Entry> = (0..1001).map(|i| cases[i % cases.len()].clone()).collect();
+        check(&entries);
+    }
+
+    /// Decodes `entries`' layout and data as the facade does and compares them with the entries.
+    fn check(entries: &[Entry]) {
+        let layout: Value = serde_json::from_str(&layout(entries)).unwrap();
+        let data = data(entries);
         let layout = layout.as_array().unwrap();
         assert_eq!(layout.len(), entries.len());
         let mut end = 0;
-        for (i, (l, e)) in layout.iter().zip(&entries).enumerate() {
+        for (i, (l, e)) in layout.iter().zip(entries).enumerate() {
             match e {
                 Some((dims, Ok(r))) => {
                     assert_eq!(l["ok"], true);
@@ -223,12 +292,6 @@ mod tests {
             }
         }
         assert_eq!(end, data.len());
-        // the cases cover what they are meant to
-        assert!(matches!(&entries[1], Some((_, Err(e))) if e.code.as_str() == "numerical"));
-        assert_eq!(layout[0]["expect"], json!(["SM0", "Z0"]), "observables in the model's (sorted) order");
-        assert_eq!(layout[0]["real"], json!([false, true]));
-        assert_eq!(layout[0]["lengths"], json!([5, 5, 5, 5, 5, 5, 5, 5, 5, 32]));
-        assert_eq!(layout[2]["lengths"], json!([3, 3, 0, 0, 0, 18]));
     }
 
     #[test]

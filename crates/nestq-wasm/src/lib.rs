@@ -513,7 +513,7 @@ impl RawModel {
 /// Runs `f` on a rayon pool worker (threaded build), so that the parallel kernels inside it fork
 /// and join among hot workers instead of waking the pool from the calling thread at every
 /// right-hand-side evaluation. Only for work that does not call back into JavaScript.
-fn in_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     if rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() {
         let mut out = None;
         rayon::scope(|s| s.spawn(|_| out = Some(f())));
