@@ -4,8 +4,12 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { NestqError, init, mesolve, runtimeInfo } from '../pkg/dist/index.js';
-import { readBatch } from '../pkg/dist/solve.js';
+import * as solveInternals from '../pkg/dist/solve.js';
+import type { RawModule } from '../pkg/dist/raw.js';
 import { defineBulkReadTests, pair } from './bulk-read.js';
+
+/** The facade's `readBatch` (`@internal`, so stripped from the declarations, hence the cast). */
+const { readBatch } = solveInternals as unknown as { readBatch(b: RawModule['RawBatch']['prototype']): unknown };
 
 beforeAll(async () => {
   await init({ threads: false });
