@@ -5,6 +5,7 @@
 // one ⟨Z0⟩ out of every result (serial JS work, for comparison with the facade's full conversion).
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { BRIDGE_PARAMETERS, bridgeSpec, bridgeValues } from './bridges_sweep.mjs';
 
 const [threads = 2, count = 1000, reps = 7] = process.argv.slice(2, 5).map(Number);
 const method = process.argv[5] ?? 'auto';
@@ -12,23 +13,10 @@ await import('../pkg/dist/node/worker-shim.js');
 const m = await import('../pkg/wasm/mt/nestq_wasm.js');
 await m.default({ module_or_path: await readFile(new URL('../pkg/wasm/mt/nestq_wasm_bg.wasm', import.meta.url)) });
 await m.initThreadPool(threads);
-const spec = {
-  dims: [2, 2],
-  parameters: { omega1: 1, omega2: 1, gamma12: 0.1, kappa: 0.05 },
-  hamiltonian: [{ coef: 'omega1', ops: 'Z0' }, { coef: 'omega2', ops: 'Z1' }, { coef: 'gamma12', ops: 'X0 X1' }],
-  jumps: [{ rate: 'kappa', ops: 'SM0' }, { rate: 'kappa', ops: 'SM1' }],
-  initial: { basis: [0, 0] },
-  times: { start: 0, stop: 10, count: 51 },
-  observables: { Z0: 'Z0' },
-  solver: { method, physicality: false },
-};
-// the sweep of bench/bridges_models.py
-const names = ['omega1', 'omega2', 'gamma12', 'kappa'];
-const values = new Float64Array(count * 4);
-for (let k = 0; k < count; k++) {
-  const f = k / (Math.max(count, 2) - 1);
-  values.set([1 + 0.5 * f, 1 - 0.3 * f, 0.05 + 0.2 * f, 0.02 + 0.08 * f], 4 * k);
-}
+// the bridge template and the sweep of bench/wasm_bench.mjs (= bench/bridges_models.py)
+const spec = bridgeSpec(method);
+const names = BRIDGE_PARAMETERS;
+const values = bridgeValues(count);
 const model = new m.RawModel(JSON.stringify(spec));
 let solve = Infinity;
 let take = Infinity;

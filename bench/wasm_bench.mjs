@@ -12,15 +12,18 @@
 //
 // The models are the native harness's, character for character in content: the Ising chain of
 // ising_json() (= bench/ising_model.py) and the bridge template + parameter sweep of
-// bridge_model()/bridge_sets() (= bench/bridges_models.py). Bridges are solved as the native
+// bridge_model()/bridge_sets() (= bench/bridges_models.py; shared with bench/sweep_raw.mjs in
+// bench/bridges_sweep.mjs). Bridges are solved as the native
 // harness does (one model, `mesolveSweep` over the 1000 parameter sets) and, as a second row
 // (`…/batch`), as 1000 separate model specs through `mesolveBatch`.
 //
 // `init` is once per process, so every configuration runs in its own `node` process. The
 // threaded build with a pool of 1 is not reachable through `init` (threads: 1 loads st), so
-// `--build mt --threads 1` loads the generated mt module directly and calls the raw API.
+// `--build mt --threads 1` loads the generated mt module directly and calls the raw API, with the
+// facade's converters of raw results (so that it does the same work as the facade rows).
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { bridgeSets, bridgeSpec } from './bridges_sweep.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -54,49 +57,26 @@ function isingSpec(n, method) {
   };
 }
 
-function bridgeSpec(method, params = { omega1: 1, omega2: 1, gamma12: 0.1, kappa: 0.05 }) {
-  return {
-    dims: [2, 2],
-    parameters: params,
-    hamiltonian: [
-      { coef: 'omega1', ops: 'Z0' },
-      { coef: 'omega2', ops: 'Z1' },
-      { coef: 'gamma12', ops: 'X0 X1' },
-    ],
-    jumps: [
-      { rate: 'kappa', ops: 'SM0' },
-      { rate: 'kappa', ops: 'SM1' },
-    ],
-    initial: { basis: [0, 0] },
-    times: { start: 0, stop: 10, count: 51 },
-    observables: { Z0: 'Z0' },
-    solver: { physicality: false, ...(method === 'auto' ? {} : { method }) },
-  };
-}
-
-function bridgeSets(count) {
-  return Array.from({ length: count }, (_, k) => {
-    const f = k / (Math.max(count, 2) - 1);
-    return { omega1: 1 + 0.5 * f, omega2: 1 - 0.3 * f, gamma12: 0.05 + 0.2 * f, kappa: 0.02 + 0.08 * f };
-  });
-}
+// the bridge template and sweep: bench/bridges_sweep.mjs
 
 // ---------------------------------------------------------------- engine adapters
 // Each adapter: solve(spec) → {z (last value of the first observable), stats},
-// sweep(spec, sets) → finals[], batch(specs) → finals[], info.
+// sweep(spec, sets) → finals[], batch(specs) → finals[], info. Both convert every result into
+// the facade's `MesolveResult` (all series, final state, stats), so their rows are comparable.
+const first = (res) => {
+  const v = Object.values(res.expect)[0];
+  return v[v.length - 1];
+};
+const finals = (entries) =>
+  entries.map((e) => {
+    if (!e.ok) throw e.error;
+    return first(e.result);
+  });
+
 async function facadeAdapter() {
   const nq = await import('../pkg/dist/index.js');
   await nq.init({ threads: build === 'st' ? false : threads });
   const info = nq.runtimeInfo();
-  const first = (res) => {
-    const v = Object.values(res.expect)[0];
-    return v[v.length - 1];
-  };
-  const finals = (entries) =>
-    entries.map((e) => {
-      if (!e.ok) throw e.error;
-      return first(e.result);
-    });
   return {
     info,
     solve: (spec) => {
@@ -108,49 +88,38 @@ async function facadeAdapter() {
   };
 }
 
+// The threaded module with a pool of 1, driven through the raw bindings plus the facade's own
+// converters (`readResult`, `readBatch` of pkg/dist/solve.js), i.e. the work of `mesolve`,
+// `mesolveSweep` and `mesolveBatch` without `init`.
 async function rawMtAdapter() {
   await import('../pkg/dist/node/worker-shim.js');
+  const { readBatch, readResult } = await import('../pkg/dist/solve.js');
   const m = await import('../pkg/wasm/mt/nestq_wasm.js');
   const bytes = await readFile(new URL('../pkg/wasm/mt/nestq_wasm_bg.wasm', import.meta.url));
   await m.default({ module_or_path: bytes });
   await m.initThreadPool(threads);
   const info = { version: m.version(), threaded: true, threads: m.numThreads(), simd: m.hasSimd(), platform: 'node', raw: true };
-  const last = (r) => {
+  const withModel = (spec, f) => {
+    const model = new m.RawModel(JSON.stringify(spec));
     try {
-      const v = r.expectRe(0);
-      return { z: v[v.length - 1], stats: JSON.parse(r.statsJson()) };
+      return f(model);
     } finally {
-      r.free();
-    }
-  };
-  const finals = (b) => {
-    try {
-      return Array.from({ length: b.len() }, (_, i) => last(b.take(i)).z);
-    } finally {
-      b.free();
+      model.free();
     }
   };
   return {
     info,
-    solve: (spec) => {
-      const model = new m.RawModel(JSON.stringify(spec));
-      try {
-        return last(model.mesolve(null));
-      } finally {
-        model.free();
-      }
-    },
+    solve: (spec) =>
+      withModel(spec, (model) => {
+        const r = readResult(model.mesolve(null));
+        return { z: first(r), stats: r.stats };
+      }),
     sweep: (spec, sets) => {
       const names = Object.keys(sets[0]);
       const values = Float64Array.from(sets.flatMap((s) => names.map((n) => s[n])));
-      const model = new m.RawModel(JSON.stringify(spec));
-      try {
-        return finals(model.sweep(names, values));
-      } finally {
-        model.free();
-      }
+      return withModel(spec, (model) => finals(readBatch(model.sweep(names, values))));
     },
-    batch: (specs) => finals(m.mesolveBatch(specs.map((s) => (typeof s === "string" ? s : JSON.stringify(s))))),
+    batch: (specs) => finals(readBatch(m.mesolveBatch(specs.map((s) => (typeof s === 'string' ? s : JSON.stringify(s)))))),
   };
 }
 

@@ -1,9 +1,11 @@
 /**
  * `mesolve`, `steadystate` and batched solves (QuTiP's names), synchronous in the calling
- * thread. Results are plain objects of typed-array copies: nothing in them needs freeing.
+ * thread. Results are plain objects of typed arrays copied out of WebAssembly memory: nothing in
+ * them needs freeing. (A batch's results are views into one buffer per batch, see
+ * {@link mesolveBatch}.)
  * @module
  */
-import { NestqError } from './errors.js';
+import { NestqError, type NestqErrorCode } from './errors.js';
 import { Model, withModel } from './model.js';
 import { call, toNestqError, type RawModule } from './raw.js';
 import type { ModelSpec, ResultJSON, StatsJSON } from './spec.js';
@@ -172,27 +174,74 @@ export function steadystate(model: Model | ModelSpec | string): SteadyStateResul
 /** One entry of a batch: a result or the error of that entry. */
 export type BatchEntry = { ok: true; result: MesolveResult } | { ok: false; error: NestqError };
 
-function readBatch(b: RawModule['RawBatch']['prototype']): BatchEntry[] {
+type RawBatch = RawModule['RawBatch']['prototype'];
+
+/** One element of `RawBatch.bulkLayout()` (schema in its docstring, crates/nestq-wasm/src/lib.rs). */
+type BulkEntry =
+  | { ok: true; offset: number; dims: number[]; expect: string[]; real: boolean[]; measures: string[]; lengths: number[]; stats: StatsJSON }
+  | { ok: false; code: NestqErrorCode; message: string; path?: string };
+
+/** A result of a bulk read: `data.subarray` views, series after series in the layout's order. */
+function bulkResult(e: Extract<BulkEntry, { ok: true }>, data: Float64Array): MesolveResult {
+  let at = e.offset;
+  let k = 0;
+  const next = (): Float64Array => {
+    const end = at + e.lengths[k++]!;
+    const v = data.subarray(at, end);
+    at = end;
+    return v;
+  };
+  const times = next();
+  const expect: Record<string, Float64Array> = {};
+  const expectImag: Record<string, Float64Array> = {};
+  e.expect.forEach((n, i) => {
+    expect[n] = next();
+    if (!e.real[i]) expectImag[n] = next();
+  });
+  const measures: Record<string, Float64Array> = {};
+  for (const n of e.measures) measures[n] = next();
+  const physicality = { traceDrift: next(), hermiticityError: next(), minEigenvalue: next() };
+  const finalState: DensityMatrixData = { dims: e.dims, data: next() };
+  if (k !== e.lengths.length || at > data.length) {
+    throw new Error(`nestq: bulk layout and data disagree (${k} of ${e.lengths.length} series, ${at} of ${data.length} numbers)`);
+  }
+  const res: MesolveResult = { times, expect, expectImag, measures, physicality, finalState, stats: e.stats, toJSON: () => resultToJSON(res) };
+  return res;
+}
+
+/**
+ * Converts a raw batch into entries and frees it, with a constant number of boundary calls:
+ * `bulkLayout` (one JSON text, parsed once) and `bulkData` (one `Float64Array` of every series
+ * of every entry; the results are views into it). Entry errors become `NestqError`s with the
+ * code, message and path that `RawBatch.take` would throw; a panic throws.
+ * @internal also used by bench/wasm_bench.mjs on the raw threaded module
+ */
+export function readBatch(b: RawBatch): BatchEntry[] {
   try {
-    const out: BatchEntry[] = [];
-    for (let i = 0; i < b.len(); i++) {
-      try {
-        out.push({ ok: true, result: readResult(b.take(i)) });
-      } catch (e) {
-        const err = toNestqError(e);
-        if (!(err instanceof NestqError) || err.code === 'panic') throw err;
-        out.push({ ok: false, error: err });
-      }
-    }
-    return out;
+    const layout = JSON.parse(b.bulkLayout()) as BulkEntry[];
+    const data = b.bulkData();
+    return layout.map((e): BatchEntry => (e.ok ? { ok: true, result: bulkResult(e, data) } : { ok: false, error: new NestqError(e.code, e.message, e.path) }));
+  } catch (e) {
+    throw toNestqError(e);
   } finally {
     b.free();
   }
 }
 
 /**
- * Solves many models in parallel (rayon; on worker threads in the threaded build). A model that
- * does not parse fails the call (path `models[i].…`); solver failures are per entry.
+ * Solves many models in parallel (rayon; on worker threads in the threaded build) and returns
+ * one {@link BatchEntry} per model, in input order: `{ok: true, result}` with the same content
+ * as {@link mesolve} of that model, or `{ok: false, error}` for a model whose
+ * solve failed (`NestqError` `numerical`, `memory_budget`, … with the same code, message and
+ * path as `mesolve` would throw).
+ *
+ * The results' typed arrays are read out of WebAssembly in one piece: they are `subarray` views
+ * into one `ArrayBuffer` shared by every result of the call (nothing to free; each view covers
+ * only its own series). So keeping any one result alive keeps the whole batch's numbers alive,
+ * and transferring or detaching `result.times.buffer` (e.g. in a `postMessage` transfer list)
+ * empties every result of the batch: `slice()` an array to hold or transfer it on its own.
+ * @throws NestqError for the whole call: `parse` / `invalid_model` for a model that does not
+ *   parse (path `models[i].…`), `panic` if the engine panicked.
  */
 export function mesolveBatch(models: readonly (ModelSpec | string)[]): BatchEntry[] {
   const texts = models.map((m) => (typeof m === 'string' ? m : JSON.stringify(m)));
@@ -201,7 +250,15 @@ export function mesolveBatch(models: readonly (ModelSpec | string)[]): BatchEntr
 
 /**
  * Solves one model for many parameter sets in parallel: `sets[k]` overrides some of the
- * model's `parameters` (every set must name the same parameters).
+ * model's `parameters` (every set must name the same parameters). Returns one
+ * {@link BatchEntry} per set, in order: the result of {@link mesolve} with
+ * `{parameters: sets[k]}`, or the error that call would throw (e.g.
+ * `invalid_model` with path `$.jumps[0].rate` for a negative rate, `invalid_argument` with path
+ * `parameters.<name>` for a name the model does not define). Results are views into one buffer
+ * per call, as in {@link mesolveBatch}. An empty `sets` returns `[]`.
+ * @throws NestqError for the whole call: `invalid_argument` (path `sets[k]`) when a set names
+ *   other parameters than the first, or (path `parameters.<name>`) for a non-finite value;
+ *   `invalid_model` for a model that does not parse; `panic` if the engine panicked.
  */
 export function mesolveSweep(model: Model | ModelSpec | string, sets: readonly Record<string, number>[]): BatchEntry[] {
   const first = sets[0];

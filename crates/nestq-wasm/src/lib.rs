@@ -25,6 +25,7 @@ pub use wasm_bindgen_rayon::init_thread_pool;
 
 #[cfg(any(test, all(feature = "threads", target_arch = "wasm32")))]
 mod alloc;
+mod bulk;
 
 /// Threaded build: per-thread caches of small blocks in front of dlmalloc's single lock
 /// (see `alloc.rs`).
@@ -144,8 +145,15 @@ fn to_usize_dims(dims: &[u32], field: &str) -> JsResult<Vec<usize>> {
 
 /// Row-major interleaved re/im copy of a complex matrix.
 fn interleave(m: &DMatrix<C64>) -> Vec<f64> {
+    let mut out = Vec::with_capacity(2 * m.len());
+    interleave_into(m, &mut out);
+    out
+}
+
+/// Appends the row-major interleaved re/im entries of `m` to `out`.
+fn interleave_into(m: &DMatrix<C64>, out: &mut Vec<f64>) {
     let (r, c) = m.shape();
-    let mut out = Vec::with_capacity(2 * r * c);
+    out.reserve(2 * r * c);
     for i in 0..r {
         for j in 0..c {
             let z = m[(i, j)];
@@ -153,7 +161,6 @@ fn interleave(m: &DMatrix<C64>) -> Vec<f64> {
             out.push(z.im);
         }
     }
-    out
 }
 
 fn deinterleave(data: &[f64], n: usize, field: &str) -> JsResult<DMatrix<C64>> {
@@ -506,7 +513,7 @@ impl RawModel {
 /// Runs `f` on a rayon pool worker (threaded build), so that the parallel kernels inside it fork
 /// and join among hot workers instead of waking the pool from the calling thread at every
 /// right-hand-side evaluation. Only for work that does not call back into JavaScript.
-fn in_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+pub(crate) fn in_pool<T: Send>(f: impl FnOnce() -> T + Send) -> T {
     if rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none() {
         let mut out = None;
         rayon::scope(|s| s.spawn(|_| out = Some(f())));
@@ -549,10 +556,12 @@ pub fn mesolve_batch(texts: Vec<String>) -> JsResult<RawBatch> {
     Ok(RawBatch { entries: models.into_iter().map(|m| m.dims).zip(results).map(Some).collect() })
 }
 
-/// Results of a batch or sweep, in input order; each entry is taken out once.
+/// Results of a batch or sweep, in input order. Read all entries at once with
+/// [`RawBatch::bulk_layout`] + [`RawBatch::bulk_data`] (what the facade does), or move single
+/// entries out with [`RawBatch::take`] (each once).
 #[wasm_bindgen]
 pub struct RawBatch {
-    entries: Vec<Option<(Vec<usize>, nestq::Result<SolveResult>)>>,
+    entries: Vec<bulk::Entry>,
 }
 
 #[wasm_bindgen]
@@ -573,10 +582,42 @@ impl RawBatch {
         let n = self.entries.len();
         let slot = self.entries.get_mut(i).ok_or_else(|| arg_error("i", format!("index {i} out of range (batch of {n})")))?;
         match slot.take() {
-            None => Err(arg_error("i", format!("entry {i} was already taken"))),
+            None => Err(js_error(bulk::taken_error(i))),
             Some((dims, Ok(result))) => Ok(RawResult { dims, result }),
             Some((_, Err(e))) => Err(js_error(e)),
         }
+    }
+
+    /// Bulk read, part 1: the layout of every entry, as JSON text — an array with one object
+    /// per entry, in input order:
+    ///
+    /// - a result: `{"ok": true, "offset", "dims", "expect", "real", "measures", "lengths",
+    ///   "stats"}`. Its numbers are `bulkData()[offset .. offset + Σ lengths]`, series after
+    ///   series, `lengths[k]` numbers each, in this order: the output times; for each observable
+    ///   (names in `expect`, model order) its real parts Re Tr(O ρ(t)) and, only when `real[i]`
+    ///   is `false`, its imaginary parts; each measure (names in `measures`); |Tr ρ − 1|,
+    ///   max |ρ − ρ†| and the smallest eigenvalue of ρ at each output time (empty when
+    ///   physicality checks are off); the final state, row-major interleaved re/im (2·n²
+    ///   numbers, n = Π dims; none when method `mpo` omitted it). `dims` are the model's site
+    ///   dimensions, `stats` the result file's `stats` object (`RawResult.statsJson`).
+    /// - an error: `{"ok": false, "code", "message", "path"?}` — the fields of the error that
+    ///   [`RawBatch::take`] would throw for that entry (`path` only when the error has one).
+    ///   An entry already moved out by `take` reads as the `invalid_argument` error
+    ///   `entry i was already taken` (path `i`).
+    ///
+    /// Entries are contiguous in input order (an entry's `offset` is the previous result's
+    /// offset plus its lengths; errors take no numbers). Does not consume the batch: `take` and
+    /// the bulk read may still follow.
+    #[wasm_bindgen(js_name = bulkLayout)]
+    pub fn bulk_layout(&self) -> String {
+        bulk::layout(&self.entries)
+    }
+
+    /// Bulk read, part 2: every number of every successful entry in one `Float64Array` (a copy),
+    /// laid out as described by [`RawBatch::bulk_layout`]. Does not consume the batch.
+    #[wasm_bindgen(js_name = bulkData)]
+    pub fn bulk_data(&self) -> Vec<f64> {
+        bulk::data(&self.entries)
     }
 }
 
@@ -656,10 +697,10 @@ impl RawResult {
         dm(self.dims.clone(), self.result.final_state.clone())
     }
 
-    /// `stats` of the result file as JSON text.
+    /// `stats` of the result file as JSON text (serialised alone, not cut out of the whole file).
     #[wasm_bindgen(js_name = statsJson)]
     pub fn stats_json(&self) -> String {
-        self.result.to_json()["stats"].to_string()
+        bulk::stats_value(&self.result).to_string()
     }
 
     /// The whole result file (same shape and numbers as the native `nestq run`) as JSON text.
