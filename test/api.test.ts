@@ -45,7 +45,7 @@ import {
   type NESTBridgeOptions,
 } from '../pkg/dist/index.js';
 import { call } from '../pkg/dist/raw.js';
-import { ROOT, fromMatrix, maxAbsDiff, rawModule, toMatrix } from './helpers.js';
+import { ROOT, coupledPair, fromMatrix, maxAbsDiff, rawModule, toMatrix } from './helpers.js';
 
 const LN2 = Math.log(2);
 
@@ -72,23 +72,7 @@ const qubit = (over: Partial<ModelSpec> = {}): ModelSpec => ({
 });
 
 /** Two coupled, damped qubits with parameters (for sweeps). */
-const pair = (): ModelSpec => ({
-  dims: [2, 2],
-  parameters: { g: 0.3, kappa: 0.1 },
-  hamiltonian: [
-    { coef: 1, ops: 'Z0' },
-    { coef: 0.7, ops: 'Z1' },
-    { coef: 'g', ops: 'X0 X1' },
-  ],
-  jumps: [
-    { rate: 'kappa', ops: 'SM0' },
-    { rate: 0.05, ops: 'SM1' },
-  ],
-  initial: { product: [[1, 1], [1, 0]] },
-  times: { start: 0, stop: 4, count: 9 },
-  observables: { X0: 'X0', Z1: 'Z1', XX: 'X0 X1' },
-  measures: ['concurrence:0,1', 'purity'],
-});
+const pair = coupledPair;
 
 /** The largest difference between two results' observables, measures and final states. */
 function resultDiff(a: MesolveResult, b: MesolveResult): number {

@@ -7,26 +7,13 @@
  */
 import { expect, it } from 'vitest';
 import { NestqError, mesolve, mesolveBatch, mesolveSweep, type BatchEntry, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
-import { rawModule } from './helpers.js';
+import { coupledPair, rawModule } from './helpers.js';
 
 /** Two coupled qubits with parameters, a non-Hermitian observable (complex series), measures and physicality checks. */
-export const pair = (): ModelSpec => ({
-  dims: [2, 2],
-  parameters: { g: 0.3, kappa: 0.1 },
-  hamiltonian: [
-    { coef: 1, ops: 'Z0' },
-    { coef: 0.7, ops: 'Z1' },
-    { coef: 'g', ops: 'X0 X1' },
-  ],
-  jumps: [
-    { rate: 'kappa', ops: 'SM0' },
-    { rate: 0.05, ops: 'SM1' },
-  ],
-  initial: { product: [[1, 1], [1, 0]] },
-  times: { start: 0, stop: 4, count: 9 },
-  observables: { X0: 'X0', Z1: 'Z1', XX: 'X0 X1', SM0: 'SM0' },
-  measures: ['concurrence:0,1', 'purity'],
-});
+export const pair = (): ModelSpec => {
+  const m = coupledPair();
+  return { ...m, observables: { ...m.observables, SM0: 'SM0' } };
+};
 
 /** A driven, damped qubit. */
 const qubit = (over: Partial<ModelSpec> = {}): ModelSpec => ({

@@ -24,6 +24,25 @@ export function rawModule(): RawModule {
 }
 
 /** Repository root (the parent of `test/`). */
+/** Two coupled, damped qubits with parameters `g`, `kappa` (sweeps), observables X0, Z1, X0 X1 and measures. */
+export const coupledPair = (): ModelSpec => ({
+  dims: [2, 2],
+  parameters: { g: 0.3, kappa: 0.1 },
+  hamiltonian: [
+    { coef: 1, ops: 'Z0' },
+    { coef: 0.7, ops: 'Z1' },
+    { coef: 'g', ops: 'X0 X1' },
+  ],
+  jumps: [
+    { rate: 'kappa', ops: 'SM0' },
+    { rate: 0.05, ops: 'SM1' },
+  ],
+  initial: { product: [[1, 1], [1, 0]] },
+  times: { start: 0, stop: 4, count: 9 },
+  observables: { X0: 'X0', Z1: 'Z1', XX: 'X0 X1' },
+  measures: ['concurrence:0,1', 'purity'],
+});
+
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** A complex number as `[re, im]`. */

@@ -61,9 +61,7 @@ pub struct Team {
     job: UnsafeCell<Option<Job>>,
     done: AtomicUsize,
     stop: AtomicBool,
-    parked: AtomicUsize,
-    park: Mutex<()>,
-    wake: Condvar,
+    parking: Parking,
     /// The first panic payload of a chunk, re-raised on the leader after the loop.
     panic: Mutex<Option<Box<dyn std::any::Any + Send>>>,
     epoch: Cell<u64>,
@@ -77,6 +75,63 @@ unsafe impl Send for Team {}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The spin-then-park protocol of a team's helpers (this module's teams and the neural layer's
+/// bridge team): a helper polls for work, spins [`SPIN_BEFORE_PARK`] polls without any, then
+/// parks on a condition variable until work is published or the team stops.
+pub(crate) struct Parking {
+    /// Helpers parked on `wake` (the leader notifies only when there are some).
+    parked: AtomicUsize,
+    /// Guards the parking (no data).
+    park: Mutex<()>,
+    wake: Condvar,
+}
+
+impl Parking {
+    pub(crate) fn new() -> Self {
+        Parking { parked: AtomicUsize::new(0), park: Mutex::new(()), wake: Condvar::new() }
+    }
+
+    /// A helper's loop until `stopped()`: `claim()` runs whatever work is published and returns
+    /// whether there was any; `ready()` tells a parked helper that work is waiting.
+    ///
+    /// `parked` is raised before the last look at `ready()`, and the leader publishes (SeqCst)
+    /// before it reads `parked` in [`Parking::published`]: work published meanwhile is either
+    /// seen here or notified. A missed notification would only cost this helper its share of
+    /// that work, never a hang: the leader runs what nobody claimed.
+    pub(crate) fn help(&self, stopped: impl Fn() -> bool, mut claim: impl FnMut() -> bool, ready: impl Fn() -> bool) {
+        let mut idle = 0u32;
+        while !stopped() {
+            if claim() {
+                idle = 0;
+            } else if idle < SPIN_BEFORE_PARK {
+                idle += 1;
+                std::hint::spin_loop();
+            } else {
+                let mut g = lock(&self.park);
+                self.parked.fetch_add(1, Ordering::SeqCst);
+                while !stopped() && !ready() {
+                    g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
+                }
+                self.parked.fetch_sub(1, Ordering::SeqCst);
+                idle = 0;
+            }
+        }
+    }
+
+    /// The leader, after publishing work with a SeqCst store: wakes the parked helpers, if any.
+    pub(crate) fn published(&self) {
+        if self.parked.load(Ordering::SeqCst) > 0 {
+            self.wake_all();
+        }
+    }
+
+    /// Wakes every parked helper (after the team's stop flag was set).
+    pub(crate) fn wake_all(&self) {
+        let _g = lock(&self.park);
+        self.wake.notify_all();
+    }
 }
 
 thread_local! {
@@ -107,9 +162,7 @@ impl Team {
             job: UnsafeCell::new(None),
             done: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
-            parked: AtomicUsize::new(0),
-            park: Mutex::new(()),
-            wake: Condvar::new(),
+            parking: Parking::new(),
             panic: Mutex::new(None),
             epoch: Cell::new(0),
             threads,
@@ -168,26 +221,7 @@ impl Team {
     /// A helper's job: claim chunks whenever a loop is published, until the team stops.
     fn help(&self) {
         let rank = self.ranks.fetch_add(1, Ordering::Relaxed) % self.words.len();
-        let mut idle = 0u32;
-        while !self.stop.load(Ordering::Acquire) {
-            if self.claim(rank) {
-                idle = 0;
-            } else if idle < SPIN_BEFORE_PARK {
-                idle += 1;
-                std::hint::spin_loop();
-            } else {
-                // `parked` is raised before the last look at the words, and the leader stores the
-                // words before it reads `parked` (all SeqCst): a loop published meanwhile is either
-                // seen here or notified. A missed loop would only cost this helper its share.
-                let mut g = lock(&self.park);
-                self.parked.fetch_add(1, Ordering::SeqCst);
-                while !self.stop.load(Ordering::SeqCst) && !self.claimable() {
-                    g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
-                }
-                self.parked.fetch_sub(1, Ordering::SeqCst);
-                idle = 0;
-            }
-        }
+        self.parking.help(|| self.stop.load(Ordering::SeqCst), || self.claim(rank), || self.claimable());
     }
 
     /// Runs `f(c)` for `c` in `0..chunks` on the team and returns when all have run. A panic in
@@ -215,10 +249,7 @@ impl Team {
             let (lo, hi) = ((r * chunks / t) as u64, ((r + 1) * chunks / t) as u64);
             word.store(tag | hi << FIELD | lo, Ordering::SeqCst);
         }
-        if self.parked.load(Ordering::SeqCst) > 0 {
-            let _g = lock(&self.park);
-            self.wake.notify_all();
-        }
+        self.parking.published();
         self.claim(0);
         let mut idle = 0u32;
         while self.done.load(Ordering::Acquire) < chunks {
@@ -281,8 +312,7 @@ pub fn with_team<R>(body: impl FnOnce() -> R) -> R {
                 fn drop(&mut self) {
                     CURRENT.with(|c| c.set(std::ptr::null()));
                     self.0.stop.store(true, Ordering::SeqCst);
-                    let _g = lock(&self.0.park);
-                    self.0.wake.notify_all();
+                    self.0.parking.wake_all();
                 }
             }
             return rayon::in_place_scope(|s| {

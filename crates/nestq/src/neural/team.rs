@@ -11,7 +11,7 @@
 //! through `Atomics.notify`. Instead, the run spawns `threads − 1` helper jobs once; they spin
 //! between steps and claim chunks of bridges from an atomic counter while the run's own thread
 //! (the leader) claims chunks too, then waits until all chunks of the step are done. A helper
-//! that has spun for [`SPIN_BEFORE_PARK`] polls without work (the machine is busy and the
+//! that has spun for [`crate::par::SPIN_BEFORE_PARK`] polls without work (the machine is busy and the
 //! leader lags, or the run is between phases for long) parks on a condition variable until the
 //! next step is published, so that it does not take a core the leader needs.
 //!
@@ -22,18 +22,9 @@
 
 use super::bridge::BridgeState;
 use crate::error::{Error, Result};
+use crate::par::Parking;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
-
-/// Polls without work after which a helper parks: about 20–40 µs of spinning (natively each
-/// poll includes a `pause`, ~30 ns; in WebAssembly `spin_loop` is empty and a poll is an atomic
-/// load, ~2 ns). A step's serial part between two bridge phases takes ~10–20 µs, so on a quiet
-/// machine helpers stay awake; on a busy one they sleep instead of burning the time slices that
-/// make the scheduler preempt them in the middle of a chunk the leader then waits for.
-#[cfg(not(target_arch = "wasm32"))]
-const SPIN_BEFORE_PARK: u32 = 1 << 10;
-#[cfg(target_arch = "wasm32")]
-const SPIN_BEFORE_PARK: u32 = 1 << 14;
+use std::sync::{Mutex, MutexGuard};
 
 /// Bits of [`Team::word`] holding the next unclaimed chunk; the step (+1) is above them.
 const CHUNK_BITS: u32 = 16;
@@ -68,11 +59,8 @@ pub(crate) struct Team {
     done: AtomicUsize,
     /// Set when the run ends (or fails): helpers return.
     stop: AtomicBool,
-    /// Helpers parked on `wake` (the leader notifies only when there are some).
-    parked: AtomicUsize,
-    /// Guards the parking (no data); `wake` is notified when a step is published or at the end.
-    park: Mutex<()>,
-    wake: Condvar,
+    /// Where idle helpers park (notified when a step is published or at the end).
+    parking: Parking,
     /// Step size, steps of the run, recording interval and whether bridges are recorded: what
     /// a step does follows from its number.
     dt: f64,
@@ -89,8 +77,7 @@ pub(crate) struct StopGuard<'a>(pub &'a Team);
 impl Drop for StopGuard<'_> {
     fn drop(&mut self) {
         self.0.stop.store(true, Ordering::SeqCst);
-        let _g = lock(&self.0.park);
-        self.0.wake.notify_all();
+        self.0.parking.wake_all();
     }
 }
 
@@ -121,9 +108,7 @@ impl Team {
             word: AtomicU64::new(0),
             done: AtomicUsize::new(0),
             stop: AtomicBool::new(false),
-            parked: AtomicUsize::new(0),
-            park: Mutex::new(()),
-            wake: Condvar::new(),
+            parking: Parking::new(),
             dt,
             every,
             steps,
@@ -220,27 +205,7 @@ impl Team {
 
     /// A helper's job: claim chunks whenever a step is published, until [`Team::stop`].
     pub fn help(&self) {
-        let mut idle = 0u32;
-        while !self.stop.load(Ordering::Acquire) {
-            if self.claim() {
-                idle = 0;
-            } else if idle < SPIN_BEFORE_PARK {
-                idle += 1;
-                std::hint::spin_loop();
-            } else {
-                // Park. `parked` is raised before the last look at `word` and the leader stores
-                // `word` before it reads `parked` (all SeqCst), so a step published meanwhile is
-                // either seen here or notified; a missed step would only cost this helper its
-                // share of that step, never a hang (the leader claims what is left).
-                let mut g = lock(&self.park);
-                self.parked.fetch_add(1, Ordering::SeqCst);
-                while !self.stop.load(Ordering::SeqCst) && !self.claimable() {
-                    g = self.wake.wait(g).unwrap_or_else(|e| e.into_inner());
-                }
-                self.parked.fetch_sub(1, Ordering::SeqCst);
-                idle = 0;
-            }
-        }
+        self.parking.help(|| self.stop.load(Ordering::SeqCst), || self.claim(), || self.claimable());
     }
 
     /// Starts the bridge phase of `step`: publishes the potentials `v` (copied: the caller may
@@ -252,10 +217,7 @@ impl Team {
         }
         self.done.store(0, Ordering::Relaxed);
         self.word.store((step + 1) << CHUNK_BITS, Ordering::SeqCst);
-        if self.parked.load(Ordering::SeqCst) > 0 {
-            let _g = lock(&self.park);
-            self.wake.notify_all();
-        }
+        self.parking.published();
     }
 
     /// Completes the phase begun by [`Team::start`]: the leader claims the chunks left and waits
