@@ -45,7 +45,7 @@ import {
   type NESTBridgeOptions,
 } from '../pkg/dist/index.js';
 import { call } from '../pkg/dist/raw.js';
-import { ROOT, coupledPair, fromMatrix, maxAbsDiff, rawModule, toMatrix } from './helpers.js';
+import { ROOT, coupledPair, drivenQubit, fromMatrix, maxAbsDiff, rawModule, toMatrix } from './helpers.js';
 
 const LN2 = Math.log(2);
 
@@ -61,15 +61,7 @@ function thrown(f: () => unknown): NestqError {
 }
 
 /** A small driven, damped qubit. */
-const qubit = (over: Partial<ModelSpec> = {}): ModelSpec => ({
-  dims: [2],
-  hamiltonian: [{ coef: 1, ops: 'X0' }],
-  jumps: [{ rate: 0.1, ops: 'SM0' }],
-  initial: { basis: [0] },
-  times: { start: 0, stop: 5, count: 11 },
-  observables: { Z: 'Z0', X: 'X0' },
-  ...over,
-});
+const qubit = drivenQubit;
 
 /** Two coupled, damped qubits with parameters (for sweeps). */
 const pair = coupledPair;

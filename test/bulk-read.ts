@@ -7,7 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { NestqError, mesolve, mesolveBatch, mesolveSweep, type BatchEntry, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
-import { coupledPair, rawModule } from './helpers.js';
+import { coupledPair, drivenQubit, rawModule } from './helpers.js';
 
 /** Two coupled qubits with parameters, a non-Hermitian observable (complex series), measures and physicality checks. */
 export const pair = (): ModelSpec => {
@@ -16,15 +16,7 @@ export const pair = (): ModelSpec => {
 };
 
 /** A driven, damped qubit. */
-const qubit = (over: Partial<ModelSpec> = {}): ModelSpec => ({
-  dims: [2],
-  hamiltonian: [{ coef: 1, ops: 'X0' }],
-  jumps: [{ rate: 0.1, ops: 'SM0' }],
-  initial: { basis: [0] },
-  times: { start: 0, stop: 5, count: 11 },
-  observables: { Z: 'Z0', X: 'X0' },
-  ...over,
-});
+const qubit = drivenQubit;
 
 /** A damped qutrit, physicality checks off (empty diagnostics), one observable, no measures. */
 const qutrit = (): ModelSpec => ({

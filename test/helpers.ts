@@ -24,6 +24,17 @@ export function rawModule(): RawModule {
 }
 
 /** Repository root (the parent of `test/`). */
+/** A small driven, damped qubit (H = X, L = √0.1 σ−), observables Z and X; `over` replaces fields. */
+export const drivenQubit = (over: Partial<ModelSpec> = {}): ModelSpec => ({
+  dims: [2],
+  hamiltonian: [{ coef: 1, ops: 'X0' }],
+  jumps: [{ rate: 0.1, ops: 'SM0' }],
+  initial: { basis: [0] },
+  times: { start: 0, stop: 5, count: 11 },
+  observables: { Z: 'Z0', X: 'X0' },
+  ...over,
+});
+
 /** Two coupled, damped qubits with parameters `g`, `kappa` (sweeps), observables X0, Z1, X0 X1 and measures. */
 export const coupledPair = (): ModelSpec => ({
   dims: [2, 2],

@@ -251,19 +251,24 @@ impl Team {
         }
         self.parking.published();
         self.claim(0);
-        let mut idle = 0u32;
-        while self.done.load(Ordering::Acquire) < chunks {
-            // a helper is finishing a chunk it claimed
-            idle = idle.saturating_add(1);
-            if idle < 1 << 12 {
-                std::hint::spin_loop();
-            } else {
-                #[cfg(not(target_arch = "wasm32"))]
-                std::thread::yield_now();
-            }
-        }
+        wait_done(&self.done, chunks);
         if let Some(p) = lock(&self.panic).take() {
             std::panic::resume_unwind(p);
+        }
+    }
+}
+
+/// The leader's wait for the chunks helpers claimed: spins until `done` reaches `n`, yielding
+/// the core (natively) after 4096 polls in case the helper finishing one was descheduled.
+pub(crate) fn wait_done(done: &AtomicUsize, n: usize) {
+    let mut idle = 0u32;
+    while done.load(Ordering::Acquire) < n {
+        idle = idle.saturating_add(1);
+        if idle < 1 << 12 {
+            std::hint::spin_loop();
+        } else {
+            #[cfg(not(target_arch = "wasm32"))]
+            std::thread::yield_now();
         }
     }
 }

@@ -225,17 +225,7 @@ impl Team {
     pub fn finish(&self) -> Result<()> {
         self.claim();
         let n = self.chunks.len();
-        let mut idle = 0u32;
-        while self.done.load(Ordering::Acquire) < n {
-            // a helper is finishing a chunk it claimed
-            idle = idle.saturating_add(1);
-            if idle < 1 << 12 {
-                std::hint::spin_loop();
-            } else {
-                #[cfg(not(target_arch = "wasm32"))]
-                std::thread::yield_now();
-            }
-        }
+        crate::par::wait_done(&self.done, n);
         match lock(&self.error).take() {
             Some((_, e)) => Err(e),
             None => Ok(()),
