@@ -171,6 +171,23 @@ export function defineBulkReadTests(): void {
     expect(Object.keys(ok(7).measures)).toEqual(['purity', 'entropy']);
   });
 
+  it('mesolveBatch parses its texts in parallel and reports the first faulty one (lowest index)', () => {
+    const specs = Array.from({ length: 40 }, (_, i) =>
+      i === 13 ? qubit({ times: { start: 0, stop: -1, count: 3 } }) : i === 29 ? qubit({ jumps: [{ rate: -1, ops: 'SM0' }] }) : qubit());
+    let err: NestqError | undefined;
+    try {
+      mesolveBatch(specs);
+    } catch (e) {
+      err = e as NestqError;
+    }
+    expect(err).toBeInstanceOf(NestqError);
+    expect(err?.code).toBe('invalid_model');
+    expect(err?.path).toBe('models[13].times.stop');
+    // the other faulty text alone is reported with its own index
+    specs[13] = qubit();
+    expect(() => mesolveBatch(specs)).toThrow(/rate/);
+  });
+
   it('batch results are non-overlapping views into one unshared buffer per call', () => {
     const out = mesolveBatch([qubit(), qubit({ solver: { method: 'dopri5', max_steps: 2 } }), pair(), qutrit()]);
     const arrays = out.flatMap((e) => (e.ok ? arraysOf(e.result) : []));

@@ -538,15 +538,18 @@ fn overrides(names: &[String], values: &[f64]) -> JsResult<std::collections::BTr
 }
 
 /// Solves many model files (JSON texts) in parallel (rayon; worker threads in the threaded
-/// build). A parse error fails the whole call with path `models[i].…`; solver errors are per
-/// entry.
+/// build). The texts are parsed in parallel too; a parse error fails the whole call with the
+/// path `models[i].…` of the first faulty text (lowest `i`); solver errors are per entry.
 #[wasm_bindgen(js_name = mesolveBatch)]
 pub fn mesolve_batch(texts: Vec<String>) -> JsResult<RawBatch> {
-    let models = texts
-        .iter()
+    use rayon::prelude::*;
+    // parsed on the pool; the errors become JS objects here, on the calling thread
+    let parsed: Vec<nestq::Result<Model>> = texts.par_iter().map(|t| Model::from_json_str(t)).collect();
+    let models = parsed
+        .into_iter()
         .enumerate()
-        .map(|(i, t)| {
-            Model::from_json_str(t).map_err(|e| {
+        .map(|(i, m)| {
+            m.map_err(|e| {
                 let inner = e.path.as_deref().map(|p| p.trim_start_matches('$').to_string()).unwrap_or_default();
                 js_error(NqError { path: Some(format!("models[{i}]{inner}")), ..e })
             })
