@@ -45,20 +45,10 @@ import {
   type NESTBridgeOptions,
 } from '../pkg/dist/index.js';
 import { call } from '../pkg/dist/raw.js';
-import { ROOT, coupledPair, drivenQubit, fromMatrix, maxAbsDiff, rawModule, toMatrix } from './helpers.js';
+import { ROOT, coupledPair, drivenQubit, fromMatrix, maxAbsDiff, rawModule, thrown, toMatrix } from './helpers.js';
 
 const LN2 = Math.log(2);
 
-/** Runs f and returns what it threw (fails the test if it did not throw). */
-function thrown(f: () => unknown): NestqError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NestqError);
-    return e as NestqError;
-  }
-  throw new Error('expected a NestqError, nothing was thrown');
-}
 
 /** A small driven, damped qubit. */
 const qubit = drivenQubit;

@@ -7,7 +7,7 @@
  */
 import { expect, it } from 'vitest';
 import { NestqError, mesolve, mesolveBatch, mesolveSweep, type BatchEntry, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
-import { coupledPair, drivenQubit, rawModule } from './helpers.js';
+import { coupledPair, drivenQubit, rawModule, thrown } from './helpers.js';
 
 /** Two coupled qubits with parameters, a non-Hermitian observable (complex series), measures and physicality checks. */
 export const pair = (): ModelSpec => {
@@ -74,17 +74,6 @@ export function expectSameResult(got: MesolveResult, want: MesolveResult, label:
   expect(statsOf(got), label).toEqual(statsOf(want));
   const json = (r: MesolveResult) => ({ ...r.toJSON(), stats: statsOf(r) });
   expect(json(got), label).toEqual(json(want));
-}
-
-/** What `f` threw (fails if nothing). */
-function thrown(f: () => unknown): NestqError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(NestqError);
-    return e as NestqError;
-  }
-  throw new Error('expected a NestqError, nothing was thrown');
 }
 
 /** Asserts that entry `e` failed with the error `f` throws (code, message, path). */
@@ -174,15 +163,9 @@ export function defineBulkReadTests(): void {
   it('mesolveBatch parses its texts in parallel and reports the first faulty one (lowest index)', () => {
     const specs = Array.from({ length: 40 }, (_, i) =>
       i === 13 ? qubit({ times: { start: 0, stop: -1, count: 3 } }) : i === 29 ? qubit({ jumps: [{ rate: -1, ops: 'SM0' }] }) : qubit());
-    let err: NestqError | undefined;
-    try {
-      mesolveBatch(specs);
-    } catch (e) {
-      err = e as NestqError;
-    }
-    expect(err).toBeInstanceOf(NestqError);
-    expect(err?.code).toBe('invalid_model');
-    expect(err?.path).toBe('models[13].times.stop');
+    const err = thrown(() => mesolveBatch(specs));
+    expect(err.code).toBe('invalid_model');
+    expect(err.path).toBe('models[13].times.stop');
     // the other faulty text alone is reported with its own index
     specs[13] = qubit();
     expect(() => mesolveBatch(specs)).toThrow(/rate/);

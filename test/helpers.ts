@@ -10,7 +10,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect as vexpect, it } from 'vitest';
-import { Model, mesolve, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
+import { Model, NestqError, mesolve, type MesolveResult, type ModelSpec } from '../pkg/dist/index.js';
 import type { MethodName, ResultJSON } from '../pkg/dist/spec.js';
 import * as rawInternals from '../pkg/dist/raw.js';
 import type { RawModule } from '../pkg/dist/raw.js';
@@ -318,4 +318,16 @@ export function fromResultJSON(j: ResultJSON): MesolveResult {
     stats: j.stats,
     toJSON: () => j,
   };
+}
+
+/** Runs `f` and returns the `NestqError` it threw (fails the test if it threw nothing or
+ * something else). */
+export function thrown(f: () => unknown): NestqError {
+  try {
+    f();
+  } catch (e) {
+    vexpect(e).toBeInstanceOf(NestqError);
+    return e as NestqError;
+  }
+  throw new Error('expected a NestqError, nothing was thrown');
 }
