@@ -52,6 +52,15 @@ def sections(buf):
         pos += size
 
 
+def skip_limits(buf, pos):
+    """Skips table or memory limits: flags (bit 0: a maximum follows), minimum, [maximum]."""
+    flags, pos = leb(buf, pos)
+    _, pos = leb(buf, pos)
+    if flags & 1:
+        _, pos = leb(buf, pos)
+    return pos
+
+
 def imported_functions(sec):
     count, pos = leb(sec, 0)
     funcs = 0
@@ -64,16 +73,9 @@ def imported_functions(sec):
             _, pos = leb(sec, pos)
             funcs += 1
         elif kind == 1:  # table: reftype, limits
-            pos += 1
-            flags, pos = leb(sec, pos + 0)
-            _, pos = leb(sec, pos)
-            if flags & 1:
-                _, pos = leb(sec, pos)
-        elif kind == 2:  # memory: limits (flags 1 = max, 2 = shared, 4 = memory64)
-            flags, pos = leb(sec, pos)
-            _, pos = leb(sec, pos)
-            if flags & 1:
-                _, pos = leb(sec, pos)
+            pos = skip_limits(sec, pos + 1)
+        elif kind == 2:  # memory: limits
+            pos = skip_limits(sec, pos)
         elif kind == 3:  # global: valtype, mutability
             pos += 2
         elif kind == 4:  # tag: attribute, type index
