@@ -49,7 +49,6 @@ import { ROOT, coupledPair, drivenQubit, fromMatrix, maxAbsDiff, rawModule, thro
 
 const LN2 = Math.log(2);
 
-
 /** A small driven, damped qubit. */
 const qubit = drivenQubit;
 

@@ -168,7 +168,10 @@ export function defineBulkReadTests(): void {
     expect(err.path).toBe('models[13].times.stop');
     // the other faulty text alone is reported with its own index
     specs[13] = qubit();
-    expect(() => mesolveBatch(specs)).toThrow(/rate/);
+    const second = thrown(() => mesolveBatch(specs));
+    expect(second.code).toBe('invalid_model');
+    expect(second.path).toBe('models[29].jumps[0].rate');
+    expect(second.message).toMatch(/negative rate/);
   });
 
   it('batch results are non-overlapping views into one unshared buffer per call', () => {
