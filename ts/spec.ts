@@ -129,6 +129,8 @@ export interface StatsJSON {
   warnings: string[];
   /** Method `mpo` only: summed discarded weight of all SVD truncations (relative, Frobenius norm). */
   truncation_error?: number;
+  /** Method `mpo` only: summed square roots of the discarded weights, a bound on the accumulated relative Frobenius-norm error of the truncations (compare this one with observable errors). */
+  truncation_norm_error?: number;
   /** Method `mpo` only: largest bond dimension reached during the run. */
   max_bond?: number;
   /** Method `mpo` only: step-doubling estimate of the global Trotter error in ‖·‖_F (null with `trotter_check: false`). */

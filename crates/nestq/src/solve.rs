@@ -438,6 +438,7 @@ impl SolveResult {
         if let Some(m) = &st.mpo {
             let o = out["stats"].as_object_mut().expect("stats object");
             o.insert("truncation_error".into(), json!(m.truncation_error));
+            o.insert("truncation_norm_error".into(), json!(m.truncation_norm_error));
             o.insert("max_bond".into(), json!(m.max_bond));
             o.insert("trotter_error".into(), json!(m.trotter_error));
             o.insert("mpo".into(), json!({
