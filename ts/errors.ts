@@ -15,6 +15,7 @@ export type NestqErrorCode =
   | 'memory_budget' // a dense object would exceed solver.memory_budget_mb
   | 'numerical' // an integrator failed (step underflow, too many steps, non-finite values)
   | 'aborted' // the caller aborted (AbortSignal, or onProgress returned false)
+  | 'timeout' // the solve reached solver.timeout (wall-clock seconds)
   | 'io' // reading or writing a file failed
   | 'invalid_argument' // an API argument is invalid (see `path` for its name)
   | 'not_initialized' // the wasm module was not loaded: `await init()` first

@@ -55,6 +55,8 @@ export interface SolverSpec {
   rtol?: number;
   /** Absolute tolerance of the adaptive methods (default 1e-8, QuTiP's). */
   atol?: number;
+  /** Wall-clock limit of one solve, seconds (> 0); reaching it throws `NestqError{code: "timeout"}` naming the time reached. */
+  timeout?: number;
   /**
    * Fixed step (model time unit): required by `rk4` and by `mpo` (there the Trotter step; each
    * output interval is divided into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).

@@ -118,6 +118,8 @@ struct GradArgs {
     threads: Option<u64>,
 }
 
+/// Exit status 2 for input the engine refuses (parse, invalid model or argument, memory budget),
+/// 1 for failures while running (numerical, aborted, timeout, I/O).
 fn fail(e: nestq::Error) -> ExitCode {
     eprintln!("nestq: error: {e}");
     match e.code {

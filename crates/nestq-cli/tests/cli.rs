@@ -223,3 +223,84 @@ fn grad_errors_name_the_field_and_exit_2() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("$.terms[0].time"), "{err}");
 }
+
+/// Runs `nestq run` on a model text with a time limit; returns (exit code, stderr, seconds).
+fn run_text(name: &str, text: &str) -> (Option<i32>, String, f64) {
+    let spec = tmp(name);
+    std::fs::write(&spec, text).unwrap();
+    let out = tmp(&format!("{name}.out.json"));
+    let t0 = std::time::Instant::now();
+    let mut child = bin().args(["run", spec.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"]).stderr(std::process::Stdio::piped()).spawn().unwrap();
+    // a hang is the defect under test: never wait more than 60 s
+    loop {
+        if child.try_wait().unwrap().is_some() || t0.elapsed().as_secs() > 60 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let o = child.wait_with_output().unwrap();
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned(), t0.elapsed().as_secs_f64())
+}
+
+fn chain_text(n: usize, coef: &str, solver: &str, times: &str) -> String {
+    let mut h = vec![format!(r#"{{"coef": {coef}, "ops": "Z0"}}"#)];
+    h.extend((0..n - 1).map(|i| format!(r#"{{"coef": 0.5, "ops": "X{i} X{}"}}"#, i + 1)));
+    format!(
+        r#"{{"dims": {:?}, "hamiltonian": [{}], "jumps": [{{"rate": 0.1, "ops": "SM0"}}], "initial": {{"basis": {:?}}}, "times": {times}, "observables": {{"Z0": "Z0"}}, "solver": {solver}}}"#,
+        vec![2; n],
+        h.join(", "),
+        vec![0; n]
+    )
+}
+
+/// Regression: a coefficient of 1e308 or −9.2e18 made `nestq run` run without end (expm's
+/// scaling loop on an infinite norm, cheby and dopri5 on a step size that could never cover the
+/// span) or fail with an internal message and exit status 1. Now each is refused at once with
+/// the coefficient's path and exit status 2.
+#[test]
+fn huge_coefficients_are_refused_with_the_term_path() {
+    let times = r#"{"start": 0, "stop": 1, "count": 11}"#;
+    for n in [2, 6] {
+        for (coef, why) in [("1e308", "not a finite number"), ("-9.2e18", "cannot resolve")] {
+            let (code, err, secs) = run_text(&format!("huge{n}_{coef}.json"), &chain_text(n, coef, "{}", times));
+            assert_eq!(code, Some(2), "{n} qubits, coef {coef}: {err}");
+            assert!(err.contains("$.hamiltonian[0].coef") && err.contains(why), "{n} qubits, coef {coef}: {err}");
+            assert!(secs < 20.0, "took {secs} s");
+        }
+    }
+    // finite and resolvable, but dopri5 would need ~1e9 steps: refused with the estimate
+    let (code, err, _) = run_text("steps.json", &chain_text(4, "1e6", r#"{"method": "dopri5"}"#, r#"{"start": 0, "stop": 1000, "count": 3}"#));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("$.solver.max_steps") && err.contains("would need about") && err.contains("$.hamiltonian[0].coef"), "{err}");
+}
+
+/// Regression: `"atol": 1e308` was accepted and ended in "dopri5: non-finite error estimate"
+/// (exit 1); tolerances of 1 or more are now refused by the parser (exit 2).
+#[test]
+fn tolerances_of_one_or_more_are_refused() {
+    for (key, v) in [("atol", "1e308"), ("rtol", "1.0"), ("atol", "1.5")] {
+        let (code, err, _) = run_text(&format!("tol_{key}.json"), &chain_text(2, "1.0", &format!(r#"{{"method": "dopri5", "{key}": {v}}}"#), r#"{"start": 0, "stop": 1, "count": 3}"#));
+        assert_eq!(code, Some(2), "{key} = {v}: {err}");
+        assert!(err.contains(&format!("$.solver.{key}")) && err.contains("below 1"), "{err}");
+    }
+}
+
+/// Regression: `"times": {"count": 100000000}` ran on past 2 minutes and 890 MB. The result's
+/// size is now estimated before anything is allocated.
+#[test]
+fn a_huge_time_grid_is_refused_before_allocating() {
+    let (code, err, secs) = run_text("grid.json", &chain_text(1 + 1, "1.0", "{}", r#"{"start": 0, "stop": 1, "count": 100000000}"#));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("$.times.count") && err.contains("MiB") && err.contains("memory budget"), "{err}");
+    assert!(secs < 10.0, "took {secs} s");
+}
+
+/// `solver.timeout` ends a long solve with a named error (exit 1) that says how far it got.
+#[test]
+fn timeout_stops_a_long_solve_and_reports_how_far_it_got() {
+    let (code, err, secs) = run_text("timeout.json", &chain_text(6, "1.0", r#"{"method": "rk4", "dt": 1e-5, "timeout": 0.5}"#, r#"{"start": 0, "stop": 50, "count": 11}"#));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("$.solver.timeout") && err.contains("timeout of 0.5 s at t = ") && err.contains("recorded output times"), "{err}");
+    assert!(secs < 10.0, "took {secs} s");
+}

@@ -20,6 +20,8 @@ pub enum ErrorCode {
     Numerical,
     /// The caller aborted the computation (progress callback returned `false`).
     Aborted,
+    /// The solve reached its wall-clock limit (`solver.timeout`).
+    Timeout,
     /// Reading or writing a file failed.
     Io,
     /// Invalid argument passed to a library function (not from a model file).
@@ -35,6 +37,7 @@ impl ErrorCode {
             ErrorCode::MemoryBudget => "memory_budget",
             ErrorCode::Numerical => "numerical",
             ErrorCode::Aborted => "aborted",
+            ErrorCode::Timeout => "timeout",
             ErrorCode::Io => "io",
             ErrorCode::InvalidArgument => "invalid_argument",
         }

@@ -157,6 +157,9 @@ pub struct SolverOptions {
     pub physicality: bool,
     /// Options of method `mpo` (`chi_max`, `chi_min`, `cutoff`, `order`, `trotter_check`).
     pub mpo: crate::mpo::MpoOptions,
+    /// Wall-clock limit of one solve in seconds (`None`: no limit). A solve that reaches it
+    /// fails with [`ErrorCode::Timeout`], naming the time it had reached.
+    pub timeout: Option<f64>,
 }
 
 impl Default for SolverOptions {
@@ -172,6 +175,7 @@ impl Default for SolverOptions {
             krylov_dim: 16,
             physicality: true,
             mpo: crate::mpo::MpoOptions::default(),
+            timeout: None,
         }
     }
 }
@@ -402,7 +406,6 @@ impl Model {
             Some(v) => return Err(Error::model("$.cp_completion", format!("expected a boolean, got {}", kind(v)))),
         };
         let (initial, initial_product) = parse_initial(required(root, "initial", "$")?, &dims, dense)?;
-        let times = parse_times(required(root, "times", "$")?)?;
         let mut observables = Vec::new();
         if let Some(obs) = root.get("observables") {
             for (name, e) in as_obj(obs, "$.observables")? {
@@ -420,6 +423,12 @@ impl Model {
                 measures.push((s.to_string(), parse_measure(s, &dims, &p)?));
             }
         }
+        // what one output time costs in the result: its time, one complex value per observable,
+        // one real per measure, three physicality reals, and for method mpo the bond dimensions
+        let per_output = 8 + 16 * observables.len() as u128 + 8 * measures.len() as u128
+            + if solver.physicality { 24 } else { 0 }
+            + if solver.method == Method::Mpo { 8 * dims.len() as u128 } else { 0 };
+        let times = parse_times(required(root, "times", "$")?, per_output, solver.memory_budget)?;
         let model = Model { dims, ctx, parameters, hamiltonian, jumps, cross, cp_completion, initial, times, observables, measures, solver, dense, initial_product };
         // Validate the generator once (rates, Hermiticity of H, CP completion preconditions).
         if model.dense {
@@ -492,7 +501,7 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
     let o = as_obj(v, "$.solver")?;
     check_keys(o, "$.solver", &[
         "method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality", "chi_max", "chi_min", "cutoff",
-        "order", "trotter_check",
+        "order", "trotter_check", "timeout",
     ])?;
     if let Some(m) = o.get("method") {
         s.method = match as_str(m, "$.solver.method")? {
@@ -520,16 +529,21 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
             }
         }
     };
+    // ρ's entries are at most 1 in modulus: a tolerance of 1 or more controls nothing
     if let Some(x) = pos("rtol")? {
+        if x >= 1.0 {
+            return Err(Error::model("$.solver.rtol", format!("must be below 1 (a relative tolerance of 1 or more controls nothing), got {x:e}")));
+        }
         s.rtol = x;
     }
     if let Some(x) = o.get("atol") {
         let v = as_f64(x, "$.solver.atol")?;
-        if v < 0.0 {
-            return Err(Error::model("$.solver.atol", format!("must be ≥ 0, got {v}")));
+        if !(0.0..1.0).contains(&v) {
+            return Err(Error::model("$.solver.atol", format!("must be ≥ 0 and below 1 (the entries of ρ are at most 1 in modulus), got {v:e}")));
         }
         s.atol = v;
     }
+    s.timeout = pos("timeout")?;
     s.dt = pos("dt")?;
     if let Some(x) = o.get("max_steps") {
         s.max_steps = as_usize(x, "$.solver.max_steps")? as u64;
@@ -556,7 +570,9 @@ fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
     Ok(s)
 }
 
-fn parse_times(v: &Value) -> Result<Vec<f64>> {
+/// Parses `times`; a `count` whose results (`per_output` bytes each) would not fit `budget` is
+/// refused before anything is allocated.
+fn parse_times(v: &Value, per_output: u128, budget: u128) -> Result<Vec<f64>> {
     let times = match v {
         Value::Array(a) => {
             let t: Vec<f64> = a.iter().enumerate().map(|(i, x)| as_f64(x, &format!("$.times[{i}]"))).collect::<Result<_>>()?;
@@ -574,6 +590,18 @@ fn parse_times(v: &Value) -> Result<Vec<f64>> {
             let count = as_usize(required(o, "count", "$.times")?, "$.times.count")?;
             if count == 0 {
                 return Err(Error::model("$.times.count", "must be at least 1"));
+            }
+            let bytes = (count as u128).saturating_mul(per_output);
+            if bytes > budget {
+                return Err(Error {
+                    code: ErrorCode::MemoryBudget,
+                    path: Some("$.times.count".into()),
+                    message: format!(
+                        "{count} output times would need {:.1} MiB of results ({per_output} bytes each), over the memory budget of {:.1} MiB (fewer output times, fewer observables, physicality off, or a larger solver.memory_budget_mb)",
+                        bytes as f64 / 1048576.0,
+                        budget as f64 / 1048576.0
+                    ),
+                });
             }
             if count > 1 && stop <= start {
                 return Err(Error::model("$.times.stop", format!("stop ({stop}) must be greater than start ({start})")));

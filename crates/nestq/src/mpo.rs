@@ -1185,6 +1185,36 @@ fn coef_of(model: &Model, amp: C64, m: &ModSpec) -> Coef {
     Coef { amp, modulation }
 }
 
+/// Bounds of each model term's contribution to ‖𝓛‖ over `[t0, t1]` (for
+/// [`crate::solve::check_scale`]): `2|c|·max|f|·Π‖O_s‖₁` for a Hamiltonian term and
+/// `2|rate|·max|f|·‖A‖₁‖B‖₁` for a jump or cross term, with local 1-norms.
+fn term_scales(model: &Model, t0: f64, t1: f64) -> Result<Vec<(String, f64)>> {
+    let norm1 = |expr: &str, path: &str| -> Result<f64> {
+        let fs = local_factors(model, expr, path)?;
+        Ok(fs
+            .iter()
+            .map(|(_, m)| (0..m.ncols()).map(|j| (0..m.nrows()).map(|i| m[(i, j)].norm()).sum::<f64>()).fold(0.0, f64::max))
+            .product())
+    };
+    let fmax = |amp: C64, m: &ModSpec| crate::solve::modulation_max(&coef_of(model, amp, m).modulation, t0, t1);
+    let mut out = Vec::new();
+    for t in &model.hamiltonian {
+        let c = scalar_val(model, &t.coef);
+        out.push((format!("{}.coef", t.path), 2.0 * c.norm() * fmax(c, &t.modulation) * norm1(&t.ops, &format!("{}.ops", t.path))?));
+    }
+    for t in &model.jumps {
+        let c = scalar_val(model, &t.coef);
+        let a = norm1(&t.ops, &format!("{}.ops", t.path))?;
+        out.push((format!("{}.rate", t.path), 2.0 * c.norm() * fmax(c, &t.modulation) * a * a));
+    }
+    for t in &model.cross {
+        let c = scalar_val(model, &t.rate);
+        let (a, b) = (norm1(&t.a, &format!("{}.a", t.path))?, norm1(&t.b, &format!("{}.b", t.path))?);
+        out.push((format!("{}.rate", t.path), 2.0 * c.norm() * fmax(c, &t.modulation) * a * b));
+    }
+    Ok(out)
+}
+
 fn split_generator(model: &Model) -> Result<Split> {
     let mut singles: BTreeMap<usize, LocalGen> = BTreeMap::new();
     let mut pairs: BTreeMap<(usize, usize), LocalGen> = BTreeMap::new();
@@ -1641,6 +1671,9 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     let opts = &model.solver.mpo;
     let dt = model.solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method mpo needs a time step dt > 0"))?;
     crate::integrate::check_times(&model.times)?;
+    let scales = term_scales(model, model.times[0], model.times[model.times.len() - 1])?;
+    let scales: Vec<crate::solve::TermScale<'_>> = scales.iter().map(|(p, n)| crate::solve::TermScale { path: p, norm: *n }).collect();
+    crate::solve::check_scale(&scales, &model.times)?;
     let mut tebd = Tebd::new(model, opts)?;
     let split_herm = split_generator(model)?.hermiticity_preserving;
     let mut mpo = initial_mpo(model)?;
@@ -1696,6 +1729,8 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     // whether a progress callback is given, so results and gate counts do not either.
     let mut next_report = 0.0;
     let mut aborted_at = None;
+    let deadline = crate::solve::Deadline::start(model.solver.timeout)?;
+    let mut timed_out = false;
     for w in model.times.windows(2) {
         let n = steps_in(w[0], w[1]);
         let h = (w[1] - w[0]) / n as f64;
@@ -1722,8 +1757,20 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
                 len = 1;
             }
             let finished = match progress.as_mut() {
-                None => tebd.steps_reporting(&mut mpo, h, t, len, &mut |_| true)?,
+                None => tebd.steps_reporting(&mut mpo, h, t, len, &mut |f| {
+                    if deadline.passed() {
+                        aborted_at = Some(t + f * h * len as f64);
+                        timed_out = true;
+                        return false;
+                    }
+                    true
+                })?,
                 Some(p) => tebd.steps_reporting(&mut mpo, h, t, len, &mut |f| {
+                    if deadline.passed() {
+                        aborted_at = Some(t + f * h * len as f64);
+                        timed_out = true;
+                        return false;
+                    }
                     let frac = (done as f64 + f * len as f64) / total.max(1) as f64;
                     if frac < next_report && f < 1.0 {
                         return true;
@@ -1737,7 +1784,12 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
                 })?,
             };
             if !finished {
-                return Err(Error::new(ErrorCode::Aborted, format!("aborted by the caller at t ≈ {}", aborted_at.unwrap_or(t))));
+                let at = aborted_at.unwrap_or(t);
+                if timed_out {
+                    let recorded = stats.bond_dims.len();
+                    return Err(deadline.error(&format!("at t ≈ {at}, after {recorded} recorded output times and {done} of {total} Trotter steps")));
+                }
+                return Err(Error::new(ErrorCode::Aborted, format!("aborted by the caller at t ≈ {at}")));
             }
             done += len;
             k += len;

@@ -94,10 +94,53 @@ struct Recorder<'a, 'p> {
     phys: Physicality,
     last: Option<DMatrix<C64>>,
     progress: Option<Progress<'p>>,
+    deadline: Deadline,
+    /// Output times recorded so far.
+    outputs: usize,
+}
+
+/// A wall-clock limit (`solver.timeout`) checked after every step and output.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Deadline {
+    limit: Option<(f64, f64)>,
+}
+
+impl Deadline {
+    /// Starts the clock for `timeout` seconds (`None`: no limit). A limit on a host without a
+    /// clock (WebAssembly before the bindings install one) is an error, not silently ignored.
+    pub(crate) fn start(timeout: Option<f64>) -> Result<Deadline> {
+        let Some(secs) = timeout else { return Ok(Deadline { limit: None }) };
+        let now = crate::clock::now_s();
+        if !now.is_finite() {
+            return Err(Error::model("$.solver.timeout", "this host has no clock, so a timeout cannot be kept"));
+        }
+        Ok(Deadline { limit: Some((now + secs, secs)) })
+    }
+
+    /// Errors with [`ErrorCode::Timeout`] once the limit has passed; `at` says how far the solve got.
+    pub(crate) fn check(&self, at: impl FnOnce() -> String) -> Result<()> {
+        if self.passed() {
+            return Err(self.error(&at()));
+        }
+        Ok(())
+    }
+
+    /// True once the limit has passed.
+    pub(crate) fn passed(&self) -> bool {
+        self.limit.is_some_and(|(end, _)| crate::clock::now_s() > end)
+    }
+
+    /// The timeout error; `at` says how far the solve got.
+    pub(crate) fn error(&self, at: &str) -> Error {
+        let secs = self.limit.map_or(0.0, |(_, s)| s);
+        Error { code: ErrorCode::Timeout, path: Some("$.solver.timeout".into()), message: format!("the solve reached its timeout of {secs} s {at}") }
+    }
 }
 
 impl Recorder<'_, '_> {
     fn tick(&mut self, t: f64) -> Result<()> {
+        let outputs = self.outputs;
+        self.deadline.check(|| format!("at t = {t} (span {} … {}), after {outputs} recorded output times", self.t0, self.t0 + self.span))?;
         if let Some(p) = self.progress.as_mut() {
             let frac = if self.span > 0.0 { ((t - self.t0) / self.span).clamp(0.0, 1.0) } else { 1.0 };
             if !p(frac) {
@@ -147,6 +190,7 @@ impl Observer for Recorder<'_, '_> {
             self.phys.min_eigenvalue.push(measures::hermitian_eigenvalues(&rho)[0]);
         }
         self.last = Some(rho);
+        self.outputs += 1;
         self.tick(t)
     }
 
@@ -218,10 +262,14 @@ pub fn mesolve_lindbladian(
     let mut warnings = Vec::new();
     let cp = l.cp_report();
     warnings.extend(cp.warnings.iter().cloned());
+    let scales = term_scales(l, times[0], times[times.len() - 1]);
+    let scales: Vec<TermScale<'_>> = scales.iter().map(|(p, n)| TermScale { path: p, norm: *n }).collect();
+    let (norm, largest) = check_scale(&scales, times)?;
     let (method, reason) = choose_method(l, solver);
     if method == Method::Mpo {
         return Err(Error::model("$.solver.method", "method mpo works from the model file (use mesolve with the Model), not from a dense generator"));
     }
+    check_steps(norm, largest, times, method, solver)?;
     let herm = l.is_hermiticity_preserving();
     // the matrix-form right-hand side, for the methods that evaluate it
     let mut compiled = if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov | Method::Cheby) { Some(l.compile()) } else { None };
@@ -272,6 +320,8 @@ pub fn mesolve_lindbladian(
         phys: Physicality::default(),
         last: None,
         progress,
+        deadline: Deadline::start(solver.timeout)?,
+        outputs: 0,
     };
     let y0: Vec<C64> = rho0.as_slice().to_vec();
     let tol = Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps };
@@ -387,6 +437,90 @@ pub fn generator_norm_estimate(l: &Lindbladian) -> f64 {
         s += d.rate.amp.norm() * 2.0 * a * b;
     }
     s.max(1e-12)
+}
+
+/// Largest `‖𝓛‖·(t_end − t_start)` accepted: beyond it double precision resolves the phases of
+/// ρ(t) no better than `‖𝓛‖·T·2⁻⁵³ ≈ 1e-3` rad, so no method can return a meaningful result.
+pub const MAX_NORM_TIME: f64 = 1e13;
+
+/// Magnitude of one generator term for [`check_scale`]: its path in the model file and a bound
+/// on its contribution to ‖𝓛‖ over the solve's time span.
+pub(crate) struct TermScale<'a> {
+    /// JSON path (or label) of the term.
+    pub path: &'a str,
+    /// Bound of the term's contribution to ‖𝓛(t)‖ over the span (may be non-finite: refused).
+    pub norm: f64,
+}
+
+/// Largest `|f(t)|` of a modulation over `[t0, t1]` (callbacks are not inspected: 1).
+pub(crate) fn modulation_max(m: &crate::coef::Modulation, t0: f64, t1: f64) -> f64 {
+    use crate::coef::Modulation;
+    match m {
+        Modulation::Exp { rate } => (-rate * t0).exp().max((-rate * t1).exp()),
+        _ => 1.0,
+    }
+}
+
+/// Refuses generators whose scale no method can integrate, before any work: a term whose
+/// coefficient times its operator norm overflows (error at the term's path) and a norm–time
+/// product beyond [`MAX_NORM_TIME`] (error at the largest term). Returns the norm bound and the
+/// path of the largest term.
+pub(crate) fn check_scale<'a>(terms: &[TermScale<'a>], times: &[f64]) -> Result<(f64, &'a str)> {
+    for t in terms {
+        if !t.norm.is_finite() {
+            return Err(Error::model(t.path, "this term's coefficient times its operator's norm is not a finite number (overflow): no integration is possible"));
+        }
+    }
+    let norm: f64 = terms.iter().map(|t| t.norm).sum();
+    let span = times[times.len() - 1] - times[0];
+    let largest = terms.iter().max_by(|a, b| a.norm.total_cmp(&b.norm)).map_or("$", |t| t.path);
+    if !norm.is_finite() || norm * span > MAX_NORM_TIME {
+        return Err(Error::model(largest, format!(
+            "the generator's norm bound ‖𝓛‖ ≈ {norm:.3e} times the time span {span} is {:.3e}, over {MAX_NORM_TIME:e}: double precision cannot resolve ρ(t)'s phases there; rescale the unit of time or check this term (the largest)",
+            norm * span)));
+    }
+    Ok((norm, largest))
+}
+
+/// Refuses an explicit method whose step count, estimated from the norm bound `norm` and the
+/// method's stability region (|h|·‖𝓛‖ ≲ 3.3 for dopri5, one Krylov step per `krylov_dim`
+/// units of ‖𝓛‖·t), exceeds `max_steps`, with the estimate, at `$.solver.max_steps`.
+pub(crate) fn check_steps(norm: f64, largest: &str, times: &[f64], method: Method, solver: &SolverOptions) -> Result<()> {
+    let span = times[times.len() - 1] - times[0];
+    let est = match method {
+        Method::Dopri5 | Method::Auto => Some(("dopri5", norm * span / 3.3)),
+        Method::Krylov => Some(("krylov", norm * span / solver.krylov_dim as f64)),
+        Method::Rk4 => solver.dt.map(|dt| ("rk4", span / dt)),
+        _ => None,
+    };
+    if let Some((name, steps)) = est {
+        if steps > solver.max_steps as f64 {
+            return Err(Error::model("$.solver.max_steps", format!(
+                "method {name} would need about {steps:.3e} steps over the span {span} (‖𝓛‖ ≈ {norm:.3e}; the largest term is {largest}), more than max_steps = {}; raise max_steps, use a method without a stability limit (expm, trbdf2), or check the coefficients",
+                solver.max_steps)));
+        }
+    }
+    Ok(())
+}
+
+/// The term scales of a dense generator over `[t0, t1]` (1-norm bounds as in
+/// [`generator_norm_estimate`]).
+fn term_scales(l: &Lindbladian, t0: f64, t1: f64) -> Vec<(String, f64)> {
+    fn norm1(a: &Csr) -> f64 {
+        let mut col = vec![0.0; a.ncols];
+        for (_, j, v) in a.triplets() {
+            col[j] += v.norm();
+        }
+        col.into_iter().fold(0.0, f64::max)
+    }
+    let mut out = Vec::new();
+    for h in &l.hamiltonian {
+        out.push((h.label.clone(), 2.0 * h.coef.amp.norm() * modulation_max(&h.coef.modulation, t0, t1) * norm1(&h.op)));
+    }
+    for d in &l.dissipators {
+        out.push((d.label.clone(), 2.0 * d.rate.amp.norm() * modulation_max(&d.rate.modulation, t0, t1) * norm1(&d.a) * norm1(&d.b)));
+    }
+    out
 }
 
 fn complex_json(v: C64) -> Value {

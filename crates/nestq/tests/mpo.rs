@@ -445,3 +445,26 @@ fn mpo_long_chain_keeps_the_trace() {
     assert!(st.truncation_error > 1e-8);
     assert!(drift < 1e-9, "trace drifted by {drift:e}");
 }
+
+/// `solver.timeout` ends an MPO run with [`nestq::ErrorCode::Timeout`], saying how far it got.
+#[test]
+fn mpo_timeout_reports_how_far_it_got() {
+    let m = issue_chain(16, r#"{"method": "mpo", "dt": 0.001, "chi_max": 32, "timeout": 0.3}"#, 100.0, 11);
+    let t0 = std::time::Instant::now();
+    let e = mesolve(&m, None).unwrap_err();
+    assert_eq!(e.code, nestq::ErrorCode::Timeout, "{e}");
+    assert_eq!(e.path.as_deref(), Some("$.solver.timeout"));
+    assert!(e.message.contains("Trotter steps") && e.message.contains("at t ≈"), "{e}");
+    assert!(t0.elapsed().as_secs_f64() < 10.0);
+}
+
+/// A huge coefficient is refused by method mpo too, at the term's path.
+#[test]
+fn mpo_refuses_a_coefficient_it_cannot_integrate() {
+    let text = issue_chain(6, r#"{"method": "mpo", "dt": 0.01}"#, 1.0, 3);
+    let mut m = text.clone();
+    m.hamiltonian[2].coef = nestq::model::Scalar::Num(c(1e308, 0.0));
+    let e = mesolve(&m, None).unwrap_err();
+    assert_eq!(e.path.as_deref(), Some("$.hamiltonian[2].coef"), "{e}");
+    assert_eq!(e.code, nestq::ErrorCode::InvalidModel);
+}

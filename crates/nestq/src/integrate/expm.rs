@@ -130,6 +130,16 @@ pub fn expm_into(a: MatRef<'_, C64>, w: &mut ExpmWork, out: &mut Mat<C64>) {
     let n = w.n;
     assert!(a.nrows() == n && a.ncols() == n && out.nrows() == n && out.ncols() == n, "expm_into: sizes differ from the workspace");
     let norm = one_norm(a);
+    if !norm.is_finite() {
+        // a non-finite input has no exponential; NaN out (callers check finiteness) instead of
+        // an unbounded number of squarings
+        for j in 0..n {
+            for i in 0..n {
+                out[(i, j)] = C64::new(f64::NAN, f64::NAN);
+            }
+        }
+        return;
+    }
     let s = if norm > THETA13 { (norm / THETA13).log2().ceil() as i32 } else { 0 };
     let scale = 0.5f64.powi(s);
     for j in 0..n {
@@ -285,6 +295,15 @@ fn propagate_with(dense: &Mat<C64>, y0: &[C64], times: &[f64], obs: &mut dyn Obs
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Regression: an infinite norm made the squaring count `i32::MAX` (a hang); the result is
+    /// now NaN at once, which every caller reports as a non-finite state.
+    #[test]
+    fn expm_of_a_non_finite_matrix_is_nan_at_once() {
+        let a = Mat::from_fn(2, 2, |i, j| if i == j { C64::new(f64::INFINITY, 0.0) } else { C64::new(0.0, 0.0) });
+        let e = expm(&a);
+        assert!(e[(0, 0)].re.is_nan() && e[(1, 1)].im.is_nan());
+    }
 
     #[test]
     fn expm_of_rotation_generator() {
