@@ -284,6 +284,29 @@ describe('errors and exit statuses', () => {
     return npm;
   }
 
+  it('runaway input (huge coefficient, tolerance, time grid) is refused at once: exit 2, names the field', { timeout: TIMEOUT }, () => {
+    const model = (coef: number, solver: object, times: object) => ({
+      dims: [2, 2], hamiltonian: [{ coef, ops: 'Z0' }, { coef: 0.5, ops: 'X0 X1' }], jumps: [{ rate: 0.1, ops: 'SM0' }],
+      initial: { basis: [0, 0] }, times, observables: { Z0: 'Z0' }, solver,
+    });
+    const span = { start: 0, stop: 1, count: 11 };
+    const cases: [object, string, RegExp][] = [
+      [model(1e308, {}, span), '$.hamiltonian[0].coef', /not a finite number/],
+      [model(-9.2e18, {}, span), '$.hamiltonian[0].coef', /cannot resolve/],
+      [model(1, { method: 'dopri5', atol: 1e308 }, span), '$.solver.atol', /below 1/],
+      [model(1, {}, { start: 0, stop: 1, count: 100_000_000 }), '$.times.count', /memory budget/],
+    ];
+    for (const [i, [m, path, why]] of cases.entries()) {
+      const spec = tmp(`runaway${i}.json`);
+      writeFileSync(spec, JSON.stringify(m));
+      const t0 = Date.now();
+      const r = both(2, ['run', spec, '--out', tmp(`runaway${i}.out.json`), '--quiet']);
+      expect(Date.now() - t0).toBeLessThan(30_000);
+      expect(r.stderr).toContain(`nestq: error: ${path}: `);
+      expect(r.stderr).toMatch(why);
+    }
+  });
+
   it('missing model file: exit 1, names the file', { timeout: TIMEOUT }, () => {
     const missing = tmp('no-such-model.json');
     for (const args of [['run', missing, '--out', tmp('x.json')], ['steadystate', missing, '--out', tmp('x.json')], ['check', missing]]) {
