@@ -68,105 +68,20 @@
 
 use crate::coef::{Coef, ModKey};
 use crate::error::{Error, ErrorCode, Result};
-use crate::json::{as_f64, as_usize, kind};
 use crate::model::{Measure, Method, ModSpec, Model, Scalar};
-use crate::solve::{ExpectSeries, Physicality, Progress, RunStats, SolveResult};
+pub use crate::model::MpoOptions;
+pub use crate::result::MpoStats;
+use crate::result::{ExpectSeries, Physicality, Progress, RunStats, SolveResult};
 use crate::C64;
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Mat, MatRef, Par};
 use nalgebra::DMatrix;
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
 
 const ZERO: C64 = C64 { re: 0.0, im: 0.0 };
 const ONE: C64 = C64 { re: 1.0, im: 0.0 };
 /// Largest number of Trotter-error checkpoints per solve.
 const CHECKPOINTS: u64 = 4;
-
-// ---------------------------------------------------------------- options
-
-/// Options of method `mpo` (`$.solver` keys `chi_max`, `chi_min`, `cutoff`, `order`,
-/// `trotter_check`; the time step is `$.solver.dt`, trace renormalisation
-/// `$.solver.renormalize`).
-#[derive(Clone, Debug, PartialEq)]
-pub struct MpoOptions {
-    /// Largest bond dimension kept (default 64, ≥ 1).
-    pub chi_max: usize,
-    /// Smallest bond dimension kept when available (default 1, ≤ `chi_max`).
-    pub chi_min: usize,
-    /// Largest discarded weight `Σ_discarded s² / Σ s²` per truncation (default 1e-10, ≥ 0;
-    /// TeNPy's `trunc_cut`).
-    pub cutoff: f64,
-    /// Trotter order, 2 (default) or 4.
-    pub order: u8,
-    /// Estimate the Trotter error by step doubling (default true; costs ≈ 3 extra steps at each
-    /// of up to 4 checkpoints).
-    pub trotter_check: bool,
-}
-
-impl Default for MpoOptions {
-    fn default() -> Self {
-        MpoOptions { chi_max: 64, chi_min: 1, cutoff: 1e-10, order: 2, trotter_check: true }
-    }
-}
-
-/// Parses the MPO keys of `$.solver` (`o` is the solver object). Keys given with another
-/// method are an error naming the key; method `mpo` requires `dt > 0`.
-pub(crate) fn parse_mpo_options(o: &Map<String, Value>, is_mpo: bool, dt: Option<f64>) -> Result<MpoOptions> {
-    let mut m = MpoOptions::default();
-    for k in ["chi_max", "chi_min", "cutoff", "order", "trotter_check"] {
-        if !is_mpo && o.contains_key(k) {
-            return Err(Error::model(format!("$.solver.{k}"), "only used by method \"mpo\"".to_string()));
-        }
-    }
-    if !is_mpo {
-        return Ok(m);
-    }
-    if dt.is_none() {
-        return Err(Error::model("$.solver.dt", "method mpo needs a time step dt > 0"));
-    }
-    let int = |k: &str| -> Result<Option<usize>> {
-        match o.get(k) {
-            None => Ok(None),
-            Some(x) => {
-                let p = format!("$.solver.{k}");
-                if let Some(v) = x.as_i64() {
-                    if v < 1 {
-                        return Err(Error::model(p, format!("must be at least 1, got {v}")));
-                    }
-                }
-                Ok(Some(as_usize(x, &p)?))
-            }
-        }
-    };
-    if let Some(v) = int("chi_max")? {
-        m.chi_max = v;
-    }
-    if let Some(v) = int("chi_min")? {
-        m.chi_min = v;
-    }
-    if m.chi_min > m.chi_max {
-        return Err(Error::model("$.solver.chi_min", format!("chi_min ({}) exceeds chi_max ({})", m.chi_min, m.chi_max)));
-    }
-    if let Some(x) = o.get("cutoff") {
-        let v = as_f64(x, "$.solver.cutoff")?;
-        if !(v >= 0.0) || !v.is_finite() {
-            return Err(Error::model("$.solver.cutoff", format!("must be finite and ≥ 0, got {v}")));
-        }
-        m.cutoff = v;
-    }
-    if let Some(x) = o.get("order") {
-        m.order = match x.as_u64() {
-            Some(2) => 2,
-            Some(4) => 4,
-            _ => return Err(Error::model("$.solver.order", format!("must be 2 or 4, got {x}"))),
-        };
-    }
-    if let Some(x) = o.get("trotter_check") {
-        m.trotter_check = x.as_bool().ok_or_else(|| Error::model("$.solver.trotter_check", format!("expected a boolean, got {}", kind(x))))?;
-    }
-    Ok(m)
-}
 
 /// Truncation parameters of one SVD.
 #[derive(Clone, Copy, Debug)]
@@ -1186,7 +1101,7 @@ fn coef_of(model: &Model, amp: C64, m: &ModSpec) -> Coef {
 }
 
 /// Bounds of each model term's contribution to ‖𝓛‖ over `[t0, t1]` (for
-/// [`crate::solve::check_scale`]): `2|c|·max|f|·Π‖O_s‖₁` for a Hamiltonian term and
+/// [`crate::guard::check_scale`]): `2|c|·max|f|·Π‖O_s‖₁` for a Hamiltonian term and
 /// `2|rate|·max|f|·‖A‖₁‖B‖₁` for a jump or cross term, with local 1-norms.
 fn term_scales(model: &Model, t0: f64, t1: f64) -> Result<Vec<(String, f64)>> {
     let norm1 = |expr: &str, path: &str| -> Result<f64> {
@@ -1196,7 +1111,7 @@ fn term_scales(model: &Model, t0: f64, t1: f64) -> Result<Vec<(String, f64)>> {
             .map(|(_, m)| (0..m.ncols()).map(|j| (0..m.nrows()).map(|i| m[(i, j)].norm()).sum::<f64>()).fold(0.0, f64::max))
             .product())
     };
-    let fmax = |amp: C64, m: &ModSpec| crate::solve::modulation_max(&coef_of(model, amp, m).modulation, t0, t1);
+    let fmax = |amp: C64, m: &ModSpec| crate::guard::modulation_max(&coef_of(model, amp, m).modulation, t0, t1);
     let mut out = Vec::new();
     for t in &model.hamiltonian {
         let c = scalar_val(model, &t.coef);
@@ -1606,44 +1521,6 @@ impl Tebd {
 
 // ---------------------------------------------------------------- the solver
 
-/// Statistics of an MPO run (in the result file as `stats.truncation_error`, `stats.max_bond`,
-/// `stats.trotter_error`, `stats.mpo`).
-#[derive(Clone, Debug, Default)]
-pub struct MpoStats {
-    /// Summed discarded weight of all truncations (relative, Frobenius norm squared; see module
-    /// docs): TeNPy's measure, small by construction (each term is at most `cutoff` unless χ
-    /// saturated).
-    pub truncation_error: f64,
-    /// Summed square roots of the discarded weights: a bound on the accumulated relative
-    /// Frobenius-norm error `‖Δρ‖_F/‖ρ‖_F` that the truncations introduced (triangle
-    /// inequality over the truncations, before propagation). It is the figure to compare with
-    /// observable errors; `truncation_error` (a sum of squares) understates them.
-    pub truncation_norm_error: f64,
-    /// Largest bond dimension reached (after any gate layer or re-canonicalisation, so it can
-    /// exceed every entry of `bond_dims`).
-    pub max_bond: usize,
-    /// Bond dimensions at each output time: `bond_dims[k][b]` is χ of the bond between sites b
-    /// and b+1 at `times[k]` (N−1 entries per time, none for a single site).
-    pub bond_dims: Vec<Vec<usize>>,
-    /// Summed discarded weight of all truncations up to each output time (`[0] = 0` for an
-    /// exact initial MPO; the last entry is `truncation_error`).
-    pub cumulative_truncation_error: Vec<f64>,
-    /// Step-doubling estimate of the global Trotter error in ‖·‖_F (`None` if disabled).
-    pub trotter_error: Option<f64>,
-    /// Trotter steps taken.
-    pub steps: u64,
-    /// Time step used (≤ `dt`: each output interval is divided into whole steps).
-    pub dt: f64,
-    /// Trotter order.
-    pub order: u8,
-    /// True when the trace was renormalised to 1 after every step.
-    pub renormalized: bool,
-    /// Largest |Tr ρ − 1| divided out by renormalisation (0 without it).
-    pub max_renormalization: f64,
-    /// True when the final state was not materialised (beyond the memory budget).
-    pub final_state_omitted: bool,
-}
-
 /// The initial MPO of a model: the exact product state for `basis`/`product`, otherwise the
 /// dense ρ converted without truncation.
 pub fn initial_mpo(model: &Model) -> Result<Mpo> {
@@ -1672,8 +1549,8 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     let dt = model.solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method mpo needs a time step dt > 0"))?;
     crate::integrate::check_times(&model.times)?;
     let scales = term_scales(model, model.times[0], model.times[model.times.len() - 1])?;
-    let scales: Vec<crate::solve::TermScale<'_>> = scales.iter().map(|(p, n)| crate::solve::TermScale { path: p, norm: *n }).collect();
-    crate::solve::check_scale(&scales, &model.times)?;
+    let scales: Vec<crate::guard::TermScale<'_>> = scales.iter().map(|(p, n)| crate::guard::TermScale { path: p, norm: *n }).collect();
+    crate::guard::check_scale(&scales, &model.times)?;
     let mut tebd = Tebd::new(model, opts)?;
     let split_herm = split_generator(model)?.hermiticity_preserving;
     let mut mpo = initial_mpo(model)?;
@@ -1729,7 +1606,7 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
     // whether a progress callback is given, so results and gate counts do not either.
     let mut next_report = 0.0;
     let mut aborted_at = None;
-    let deadline = crate::solve::Deadline::start(model.solver.timeout)?;
+    let deadline = crate::guard::Deadline::start(model.solver.timeout)?;
     let mut timed_out = false;
     for w in model.times.windows(2) {
         let n = steps_in(w[0], w[1]);

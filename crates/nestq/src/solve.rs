@@ -2,7 +2,7 @@
 //! diagnostics at the output times (QuTiP's `mesolve` in function and tolerances).
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::integrate::{self, Observer, Stats, Tolerances};
+use crate::integrate::{self, Observer, Tolerances};
 use crate::lindblad::{Lindbladian, SuperOp};
 use crate::measures;
 use crate::model::{Measure, Method, Model, SolverOptions};
@@ -11,74 +11,15 @@ use crate::C64;
 use nalgebra::DMatrix;
 use serde_json::{json, Value};
 
+use crate::guard::{check_scale, check_steps, modulation_max, Deadline, TermScale};
+pub use crate::result::{ExpectSeries, Physicality, Progress, RunStats, SolveResult};
+
 /// Superoperator dimension (n²) up to which `auto` uses the exact dense propagator.
 pub const AUTO_EXPM_MAX: usize = 256;
 
 /// `auto` picks the Chebyshev propagator for large time-independent generators whose field of
 /// values is at least this many times longer along the imaginary axis than along the real one.
 pub const AUTO_CHEBY_ASPECT: f64 = 8.0;
-
-/// Time series of one observable.
-#[derive(Clone, Debug)]
-pub struct ExpectSeries {
-    /// Name.
-    pub name: String,
-    /// Values `Tr(O ρ(t))`.
-    pub values: Vec<C64>,
-    /// True when the values are real by construction (Hermitian O, Hermiticity-preserving 𝓛).
-    pub real: bool,
-}
-
-/// Diagnostics of how physical ρ(t) stayed.
-#[derive(Clone, Debug, Default)]
-pub struct Physicality {
-    /// |Tr ρ − 1|.
-    pub trace_drift: Vec<f64>,
-    /// max |ρ − ρ†|.
-    pub hermiticity_error: Vec<f64>,
-    /// Smallest eigenvalue of (ρ + ρ†)/2.
-    pub min_eigenvalue: Vec<f64>,
-}
-
-/// Run statistics.
-#[derive(Clone, Debug, Default)]
-pub struct RunStats {
-    /// Method used.
-    pub method: String,
-    /// Why it was chosen.
-    pub method_reason: String,
-    /// Integrator counters.
-    pub integrator: Stats,
-    /// Wall time of the solve, seconds.
-    pub wall_s: f64,
-    /// Smallest eigenvalue of the (normalised) Kossakowski matrix; < 0 means not CP.
-    pub cp_min_eigenvalue: f64,
-    /// Warnings (not completely positive, renormalisation on, physicality violations, …).
-    pub warnings: Vec<String>,
-    /// Method `mpo` only: truncation and Trotter errors, bond dimension (see [`crate::mpo`]).
-    pub mpo: Option<crate::mpo::MpoStats>,
-}
-
-/// Result of [`mesolve`].
-#[derive(Clone, Debug)]
-pub struct SolveResult {
-    /// Output times.
-    pub times: Vec<f64>,
-    /// Observables.
-    pub expect: Vec<ExpectSeries>,
-    /// Measures `(name, values)`.
-    pub measures: Vec<(String, Vec<f64>)>,
-    /// Diagnostics (empty vectors if disabled).
-    pub physicality: Physicality,
-    /// ρ at the last output time.
-    pub final_state: DMatrix<C64>,
-    /// Statistics.
-    pub stats: RunStats,
-}
-
-/// Progress callback: receives the fraction of the time span done (0..1); return `false` to
-/// abort the solve (it then fails with [`ErrorCode::Aborted`]).
-pub type Progress<'a> = &'a mut (dyn FnMut(f64) -> bool + 'a);
 
 struct Recorder<'a, 'p> {
     n: usize,
@@ -97,44 +38,6 @@ struct Recorder<'a, 'p> {
     deadline: Deadline,
     /// Output times recorded so far.
     outputs: usize,
-}
-
-/// A wall-clock limit (`solver.timeout`) checked after every step and output.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Deadline {
-    limit: Option<(f64, f64)>,
-}
-
-impl Deadline {
-    /// Starts the clock for `timeout` seconds (`None`: no limit). A limit on a host without a
-    /// clock (WebAssembly before the bindings install one) is an error, not silently ignored.
-    pub(crate) fn start(timeout: Option<f64>) -> Result<Deadline> {
-        let Some(secs) = timeout else { return Ok(Deadline { limit: None }) };
-        let now = crate::clock::now_s();
-        if !now.is_finite() {
-            return Err(Error::model("$.solver.timeout", "this host has no clock, so a timeout cannot be kept"));
-        }
-        Ok(Deadline { limit: Some((now + secs, secs)) })
-    }
-
-    /// Errors with [`ErrorCode::Timeout`] once the limit has passed; `at` says how far the solve got.
-    pub(crate) fn check(&self, at: impl FnOnce() -> String) -> Result<()> {
-        if self.passed() {
-            return Err(self.error(&at()));
-        }
-        Ok(())
-    }
-
-    /// True once the limit has passed.
-    pub(crate) fn passed(&self) -> bool {
-        self.limit.is_some_and(|(end, _)| crate::clock::now_s() > end)
-    }
-
-    /// The timeout error; `at` says how far the solve got.
-    pub(crate) fn error(&self, at: &str) -> Error {
-        let secs = self.limit.map_or(0.0, |(_, s)| s);
-        Error { code: ErrorCode::Timeout, path: Some("$.solver.timeout".into()), message: format!("the solve reached its timeout of {secs} s {at}") }
-    }
 }
 
 impl Recorder<'_, '_> {
@@ -439,70 +342,6 @@ pub fn generator_norm_estimate(l: &Lindbladian) -> f64 {
     s.max(1e-12)
 }
 
-/// Largest `‖𝓛‖·(t_end − t_start)` accepted: beyond it double precision resolves the phases of
-/// ρ(t) no better than `‖𝓛‖·T·2⁻⁵³ ≈ 1e-3` rad, so no method can return a meaningful result.
-pub const MAX_NORM_TIME: f64 = 1e13;
-
-/// Magnitude of one generator term for [`check_scale`]: its path in the model file and a bound
-/// on its contribution to ‖𝓛‖ over the solve's time span.
-pub(crate) struct TermScale<'a> {
-    /// JSON path (or label) of the term.
-    pub path: &'a str,
-    /// Bound of the term's contribution to ‖𝓛(t)‖ over the span (may be non-finite: refused).
-    pub norm: f64,
-}
-
-/// Largest `|f(t)|` of a modulation over `[t0, t1]` (callbacks are not inspected: 1).
-pub(crate) fn modulation_max(m: &crate::coef::Modulation, t0: f64, t1: f64) -> f64 {
-    use crate::coef::Modulation;
-    match m {
-        Modulation::Exp { rate } => (-rate * t0).exp().max((-rate * t1).exp()),
-        _ => 1.0,
-    }
-}
-
-/// Refuses generators whose scale no method can integrate, before any work: a term whose
-/// coefficient times its operator norm overflows (error at the term's path) and a norm–time
-/// product beyond [`MAX_NORM_TIME`] (error at the largest term). Returns the norm bound and the
-/// path of the largest term.
-pub(crate) fn check_scale<'a>(terms: &[TermScale<'a>], times: &[f64]) -> Result<(f64, &'a str)> {
-    for t in terms {
-        if !t.norm.is_finite() {
-            return Err(Error::model(t.path, "this term's coefficient times its operator's norm is not a finite number (overflow): no integration is possible"));
-        }
-    }
-    let norm: f64 = terms.iter().map(|t| t.norm).sum();
-    let span = times[times.len() - 1] - times[0];
-    let largest = terms.iter().max_by(|a, b| a.norm.total_cmp(&b.norm)).map_or("$", |t| t.path);
-    if !norm.is_finite() || norm * span > MAX_NORM_TIME {
-        return Err(Error::model(largest, format!(
-            "the generator's norm bound ‖𝓛‖ ≈ {norm:.3e} times the time span {span} is {:.3e}, over {MAX_NORM_TIME:e}: double precision cannot resolve ρ(t)'s phases there; rescale the unit of time or check this term (the largest)",
-            norm * span)));
-    }
-    Ok((norm, largest))
-}
-
-/// Refuses an explicit method whose step count, estimated from the norm bound `norm` and the
-/// method's stability region (|h|·‖𝓛‖ ≲ 3.3 for dopri5, one Krylov step per `krylov_dim`
-/// units of ‖𝓛‖·t), exceeds `max_steps`, with the estimate, at `$.solver.max_steps`.
-pub(crate) fn check_steps(norm: f64, largest: &str, times: &[f64], method: Method, solver: &SolverOptions) -> Result<()> {
-    let span = times[times.len() - 1] - times[0];
-    let est = match method {
-        Method::Dopri5 | Method::Auto => Some(("dopri5", norm * span / 3.3)),
-        Method::Krylov => Some(("krylov", norm * span / solver.krylov_dim as f64)),
-        Method::Rk4 => solver.dt.map(|dt| ("rk4", span / dt)),
-        _ => None,
-    };
-    if let Some((name, steps)) = est {
-        if steps > solver.max_steps as f64 {
-            return Err(Error::model("$.solver.max_steps", format!(
-                "method {name} would need about {steps:.3e} steps over the span {span} (‖𝓛‖ ≈ {norm:.3e}; the largest term is {largest}), more than max_steps = {}; raise max_steps, use a method without a stability limit (expm, trbdf2), or check the coefficients",
-                solver.max_steps)));
-        }
-    }
-    Ok(())
-}
-
 /// The term scales of a dense generator over `[t0, t1]` (1-norm bounds as in
 /// [`generator_norm_estimate`]).
 fn term_scales(l: &Lindbladian, t0: f64, t1: f64) -> Vec<(String, f64)> {
@@ -521,73 +360,6 @@ fn term_scales(l: &Lindbladian, t0: f64, t1: f64) -> Vec<(String, f64)> {
         out.push((d.label.clone(), 2.0 * d.rate.amp.norm() * modulation_max(&d.rate.modulation, t0, t1) * norm1(&d.a) * norm1(&d.b)));
     }
     out
-}
-
-fn complex_json(v: C64) -> Value {
-    json!([v.re, v.im])
-}
-
-impl SolveResult {
-    /// The result file (see `docs/model-format.md`).
-    pub fn to_json(&self) -> Value {
-        let mut expect = serde_json::Map::new();
-        for e in &self.expect {
-            let v: Value = if e.real {
-                Value::Array(e.values.iter().map(|z| json!(z.re)).collect())
-            } else {
-                Value::Array(e.values.iter().map(|z| complex_json(*z)).collect())
-            };
-            expect.insert(e.name.clone(), v);
-        }
-        let mut meas = serde_json::Map::new();
-        for (k, v) in &self.measures {
-            meas.insert(k.clone(), json!(v));
-        }
-        let n = self.final_state.nrows();
-        let fs: Vec<Value> = (0..n).map(|i| Value::Array((0..n).map(|j| complex_json(self.final_state[(i, j)])).collect())).collect();
-        let st = &self.stats;
-        let mut out = json!({
-            "times": self.times,
-            "expect": expect,
-            "measures": meas,
-            "physicality": {
-                "trace_drift": self.physicality.trace_drift,
-                "hermiticity_error": self.physicality.hermiticity_error,
-                "min_eigenvalue": self.physicality.min_eigenvalue,
-            },
-            "final_state": fs,
-            "stats": {
-                "method": st.method,
-                "method_reason": st.method_reason,
-                "steps": st.integrator.steps,
-                "rejected_steps": st.integrator.rejected,
-                "rhs_evals": st.integrator.rhs_evals,
-                "factorizations": st.integrator.factorizations,
-                "error_estimate": st.integrator.error_estimate,
-                "wall_s": st.wall_s,
-                "cp_min_eigenvalue": st.cp_min_eigenvalue,
-                "warnings": st.warnings,
-            }
-        });
-        if let Some(m) = &st.mpo {
-            let o = out["stats"].as_object_mut().expect("stats object");
-            o.insert("truncation_error".into(), json!(m.truncation_error));
-            o.insert("truncation_norm_error".into(), json!(m.truncation_norm_error));
-            o.insert("max_bond".into(), json!(m.max_bond));
-            o.insert("trotter_error".into(), json!(m.trotter_error));
-            o.insert("mpo".into(), json!({
-                "dt": m.dt,
-                "order": m.order,
-                "steps": m.steps,
-                "renormalized": m.renormalized,
-                "max_renormalization": m.max_renormalization,
-                "final_state_omitted": m.final_state_omitted,
-                "bond_dims": m.bond_dims,
-                "cumulative_truncation_error": m.cumulative_truncation_error,
-            }));
-        }
-        out
-    }
 }
 
 /// The model's static analysis as JSON: dimensions, time dependence, Hermiticity preservation,

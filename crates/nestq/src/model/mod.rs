@@ -12,6 +12,10 @@ use nalgebra::{DMatrix, DVector};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+mod solver;
+use solver::parse_solver;
+pub use solver::{Method, MpoOptions, SolverOptions};
+
 /// A number or a parameter name.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Scalar {
@@ -97,89 +101,6 @@ pub enum Measure {
     Fidelity,
 }
 
-/// Integration method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    /// Pick automatically.
-    Auto,
-    /// Fixed-step RK4.
-    Rk4,
-    /// Adaptive Dormand–Prince 5(4).
-    Dopri5,
-    /// Exact propagator by Padé.
-    Expm,
-    /// Krylov exp(𝓛t)v.
-    Krylov,
-    /// Chebyshev expansion of e^(𝓛τ) (see [`crate::integrate::cheby`]).
-    Cheby,
-    /// TR-BDF2 (stiff).
-    Trbdf2,
-    /// Matrix-product-operator TEBD (see [`crate::mpo`]).
-    Mpo,
-}
-
-impl Method {
-    /// Model-file name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Auto => "auto",
-            Method::Rk4 => "rk4",
-            Method::Dopri5 => "dopri5",
-            Method::Expm => "expm",
-            Method::Krylov => "krylov",
-            Method::Cheby => "cheby",
-            Method::Trbdf2 => "trbdf2",
-            Method::Mpo => "mpo",
-        }
-    }
-}
-
-/// `solver` options.
-#[derive(Clone, Debug)]
-pub struct SolverOptions {
-    /// Method.
-    pub method: Method,
-    /// Relative tolerance (default 1e-6).
-    pub rtol: f64,
-    /// Absolute tolerance (default 1e-8).
-    pub atol: f64,
-    /// RK4 step.
-    pub dt: Option<f64>,
-    /// Step limit.
-    pub max_steps: u64,
-    /// Renormalise and symmetrise after every step (off by default).
-    pub renormalize: bool,
-    /// Memory budget for dense objects, bytes.
-    pub memory_budget: u128,
-    /// Arnoldi dimension for `krylov`.
-    pub krylov_dim: usize,
-    /// Compute trace drift, Hermiticity error and smallest eigenvalue at output times.
-    pub physicality: bool,
-    /// Options of method `mpo` (`chi_max`, `chi_min`, `cutoff`, `order`, `trotter_check`).
-    pub mpo: crate::mpo::MpoOptions,
-    /// Wall-clock limit of one solve in seconds (`None`: no limit). A solve that reaches it
-    /// fails with [`ErrorCode::Timeout`], naming the time it had reached.
-    pub timeout: Option<f64>,
-}
-
-impl Default for SolverOptions {
-    fn default() -> Self {
-        SolverOptions {
-            method: Method::Auto,
-            rtol: 1e-6,
-            atol: 1e-8,
-            dt: None,
-            max_steps: 10_000_000,
-            renormalize: false,
-            memory_budget: 2048 * 1024 * 1024,
-            krylov_dim: 16,
-            physicality: true,
-            mpo: crate::mpo::MpoOptions::default(),
-            timeout: None,
-        }
-    }
-}
-
 /// A parsed, validated model file.
 #[derive(Clone, Debug)]
 pub struct Model {
@@ -249,18 +170,21 @@ pub fn parse_matrix(v: &Value, path: &str) -> Result<DMatrix<C64>> {
 // ---------------------------------------------------------------- parsing
 
 impl Model {
-    /// Parses a model from JSON text.
-    pub fn from_json_str(text: &str) -> Result<Model> {
+    /// Parses a model from JSON text without the method-specific checks (see
+    /// [`Model::from_json_str`] in `load.rs`, which adds them).
+    pub(crate) fn parse_json_str(text: &str) -> Result<Model> {
         let v: Value = serde_json::from_str(text).map_err(|e| Error {
             code: ErrorCode::Parse,
             path: Some("$".into()),
             message: format!("invalid JSON: {e}"),
         })?;
-        Model::from_value(&v)
+        Model::parse_value(&v)
     }
 
-    /// Parses a model from a JSON value.
-    pub fn from_value(v: &Value) -> Result<Model> {
+    /// Parses a model from a JSON value: every field checked against the model-file
+    /// specification and the generator built once (rates, Hermiticity of H, CP-completion
+    /// preconditions); the checks of a particular method are added by [`Model::from_value`].
+    pub(crate) fn parse_value(v: &Value) -> Result<Model> {
         let root = as_obj(v, "$")?;
         check_keys(root, "$", &[
             "version", "name", "description", "dims", "operators", "parameters", "hamiltonian", "jumps", "cross",
@@ -434,9 +358,6 @@ impl Model {
         if model.dense {
             model.lindbladian()?;
         }
-        if model.solver.method == Method::Mpo {
-            crate::mpo::validate_model(&model)?;
-        }
         Ok(model)
     }
 
@@ -493,81 +414,6 @@ impl Model {
         }
         Ok(l)
     }
-}
-
-fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
-    let mut s = SolverOptions::default();
-    let Some(v) = v else { return Ok(s) };
-    let o = as_obj(v, "$.solver")?;
-    check_keys(o, "$.solver", &[
-        "method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality", "chi_max", "chi_min", "cutoff",
-        "order", "trotter_check", "timeout",
-    ])?;
-    if let Some(m) = o.get("method") {
-        s.method = match as_str(m, "$.solver.method")? {
-            "auto" => Method::Auto,
-            "rk4" => Method::Rk4,
-            "dopri5" => Method::Dopri5,
-            "expm" => Method::Expm,
-            "krylov" => Method::Krylov,
-            "cheby" | "chebyshev" => Method::Cheby,
-            "trbdf2" | "stiff" => Method::Trbdf2,
-            "mpo" => Method::Mpo,
-            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo)"))),
-        };
-    }
-    let pos = |k: &str| -> Result<Option<f64>> {
-        match o.get(k) {
-            None => Ok(None),
-            Some(x) => {
-                let p = format!("$.solver.{k}");
-                let v = as_f64(x, &p)?;
-                if !(v > 0.0) || !v.is_finite() {
-                    return Err(Error::model(p, format!("must be positive, got {v}")));
-                }
-                Ok(Some(v))
-            }
-        }
-    };
-    // ρ's entries are at most 1 in modulus: a tolerance of 1 or more controls nothing
-    if let Some(x) = pos("rtol")? {
-        if x >= 1.0 {
-            return Err(Error::model("$.solver.rtol", format!("must be below 1 (a relative tolerance of 1 or more controls nothing), got {x:e}")));
-        }
-        s.rtol = x;
-    }
-    if let Some(x) = o.get("atol") {
-        let v = as_f64(x, "$.solver.atol")?;
-        if !(0.0..1.0).contains(&v) {
-            return Err(Error::model("$.solver.atol", format!("must be ≥ 0 and below 1 (the entries of ρ are at most 1 in modulus), got {v:e}")));
-        }
-        s.atol = v;
-    }
-    s.timeout = pos("timeout")?;
-    s.dt = pos("dt")?;
-    if let Some(x) = o.get("max_steps") {
-        s.max_steps = as_usize(x, "$.solver.max_steps")? as u64;
-    }
-    if let Some(x) = pos("memory_budget_mb")? {
-        s.memory_budget = (x * 1048576.0) as u128;
-    }
-    if let Some(x) = o.get("krylov_dim") {
-        let k = as_usize(x, "$.solver.krylov_dim")?;
-        if k < 2 {
-            return Err(Error::model("$.solver.krylov_dim", format!("must be at least 2, got {k}")));
-        }
-        s.krylov_dim = k;
-    }
-    for (k, slot) in [("renormalize", &mut s.renormalize), ("physicality", &mut s.physicality)] {
-        if let Some(x) = o.get(k) {
-            *slot = x.as_bool().ok_or_else(|| Error::model(format!("$.solver.{k}"), format!("expected a boolean, got {}", kind(x))))?;
-        }
-    }
-    if s.method == Method::Rk4 && s.dt.is_none() {
-        return Err(Error::model("$.solver.dt", "method rk4 needs a step size dt"));
-    }
-    s.mpo = crate::mpo::parse_mpo_options(o, s.method == Method::Mpo, s.dt)?;
-    Ok(s)
 }
 
 /// Parses `times`; a `count` whose results (`per_output` bytes each) would not fit `budget` is

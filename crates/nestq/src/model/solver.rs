@@ -1,0 +1,249 @@
+//! The `solver` object of the model file (`docs/model-format.md`, *Solver* and *MPO solver*):
+//! the method, tolerances, limits and the options of method `mpo`, parsed with errors that
+//! name the JSON path.
+
+use crate::error::{Error, Result};
+use crate::json::{as_f64, as_obj, as_str, as_usize, check_keys, kind};
+use serde_json::{Map, Value};
+
+/// Integration method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    /// Pick automatically.
+    Auto,
+    /// Fixed-step RK4.
+    Rk4,
+    /// Adaptive Dormand–Prince 5(4).
+    Dopri5,
+    /// Exact propagator by Padé.
+    Expm,
+    /// Krylov exp(𝓛t)v.
+    Krylov,
+    /// Chebyshev expansion of e^(𝓛τ) (see [`crate::integrate::cheby`]).
+    Cheby,
+    /// TR-BDF2 (stiff).
+    Trbdf2,
+    /// Matrix-product-operator TEBD (see [`crate::mpo`]).
+    Mpo,
+}
+
+impl Method {
+    /// Model-file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::Rk4 => "rk4",
+            Method::Dopri5 => "dopri5",
+            Method::Expm => "expm",
+            Method::Krylov => "krylov",
+            Method::Cheby => "cheby",
+            Method::Trbdf2 => "trbdf2",
+            Method::Mpo => "mpo",
+        }
+    }
+}
+
+/// `solver` options.
+#[derive(Clone, Debug)]
+pub struct SolverOptions {
+    /// Method.
+    pub method: Method,
+    /// Relative tolerance (default 1e-6).
+    pub rtol: f64,
+    /// Absolute tolerance (default 1e-8).
+    pub atol: f64,
+    /// RK4 step.
+    pub dt: Option<f64>,
+    /// Step limit.
+    pub max_steps: u64,
+    /// Renormalise and symmetrise after every step (off by default).
+    pub renormalize: bool,
+    /// Memory budget for dense objects, bytes.
+    pub memory_budget: u128,
+    /// Arnoldi dimension for `krylov`.
+    pub krylov_dim: usize,
+    /// Compute trace drift, Hermiticity error and smallest eigenvalue at output times.
+    pub physicality: bool,
+    /// Options of method `mpo` (`chi_max`, `chi_min`, `cutoff`, `order`, `trotter_check`).
+    pub mpo: MpoOptions,
+    /// Wall-clock limit of one solve in seconds (`None`: no limit). A solve that reaches it
+    /// fails with [`ErrorCode::Timeout`], naming the time it had reached.
+    pub timeout: Option<f64>,
+}
+
+impl Default for SolverOptions {
+    fn default() -> Self {
+        SolverOptions {
+            method: Method::Auto,
+            rtol: 1e-6,
+            atol: 1e-8,
+            dt: None,
+            max_steps: 10_000_000,
+            renormalize: false,
+            memory_budget: 2048 * 1024 * 1024,
+            krylov_dim: 16,
+            physicality: true,
+            mpo: MpoOptions::default(),
+            timeout: None,
+        }
+    }
+}
+
+/// Options of method `mpo` (`$.solver` keys `chi_max`, `chi_min`, `cutoff`, `order`,
+/// `trotter_check`; the time step is `$.solver.dt`, trace renormalisation
+/// `$.solver.renormalize`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MpoOptions {
+    /// Largest bond dimension kept (default 64, ≥ 1).
+    pub chi_max: usize,
+    /// Smallest bond dimension kept when available (default 1, ≤ `chi_max`).
+    pub chi_min: usize,
+    /// Largest discarded weight `Σ_discarded s² / Σ s²` per truncation (default 1e-10, ≥ 0;
+    /// TeNPy's `trunc_cut`).
+    pub cutoff: f64,
+    /// Trotter order, 2 (default) or 4.
+    pub order: u8,
+    /// Estimate the Trotter error by step doubling (default true; costs ≈ 3 extra steps at each
+    /// of up to 4 checkpoints).
+    pub trotter_check: bool,
+}
+
+impl Default for MpoOptions {
+    fn default() -> Self {
+        MpoOptions { chi_max: 64, chi_min: 1, cutoff: 1e-10, order: 2, trotter_check: true }
+    }
+}
+
+/// Parses the MPO keys of `$.solver` (`o` is the solver object). Keys given with another
+/// method are an error naming the key; method `mpo` requires `dt > 0`.
+pub(crate) fn parse_mpo_options(o: &Map<String, Value>, is_mpo: bool, dt: Option<f64>) -> Result<MpoOptions> {
+    let mut m = MpoOptions::default();
+    for k in ["chi_max", "chi_min", "cutoff", "order", "trotter_check"] {
+        if !is_mpo && o.contains_key(k) {
+            return Err(Error::model(format!("$.solver.{k}"), "only used by method \"mpo\"".to_string()));
+        }
+    }
+    if !is_mpo {
+        return Ok(m);
+    }
+    if dt.is_none() {
+        return Err(Error::model("$.solver.dt", "method mpo needs a time step dt > 0"));
+    }
+    let int = |k: &str| -> Result<Option<usize>> {
+        match o.get(k) {
+            None => Ok(None),
+            Some(x) => {
+                let p = format!("$.solver.{k}");
+                if let Some(v) = x.as_i64() {
+                    if v < 1 {
+                        return Err(Error::model(p, format!("must be at least 1, got {v}")));
+                    }
+                }
+                Ok(Some(as_usize(x, &p)?))
+            }
+        }
+    };
+    if let Some(v) = int("chi_max")? {
+        m.chi_max = v;
+    }
+    if let Some(v) = int("chi_min")? {
+        m.chi_min = v;
+    }
+    if m.chi_min > m.chi_max {
+        return Err(Error::model("$.solver.chi_min", format!("chi_min ({}) exceeds chi_max ({})", m.chi_min, m.chi_max)));
+    }
+    if let Some(x) = o.get("cutoff") {
+        let v = as_f64(x, "$.solver.cutoff")?;
+        if !(v >= 0.0) || !v.is_finite() {
+            return Err(Error::model("$.solver.cutoff", format!("must be finite and ≥ 0, got {v}")));
+        }
+        m.cutoff = v;
+    }
+    if let Some(x) = o.get("order") {
+        m.order = match x.as_u64() {
+            Some(2) => 2,
+            Some(4) => 4,
+            _ => return Err(Error::model("$.solver.order", format!("must be 2 or 4, got {x}"))),
+        };
+    }
+    if let Some(x) = o.get("trotter_check") {
+        m.trotter_check = x.as_bool().ok_or_else(|| Error::model("$.solver.trotter_check", format!("expected a boolean, got {}", kind(x))))?;
+    }
+    Ok(m)
+}
+
+pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
+    let mut s = SolverOptions::default();
+    let Some(v) = v else { return Ok(s) };
+    let o = as_obj(v, "$.solver")?;
+    check_keys(o, "$.solver", &[
+        "method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality", "chi_max", "chi_min", "cutoff",
+        "order", "trotter_check", "timeout",
+    ])?;
+    if let Some(m) = o.get("method") {
+        s.method = match as_str(m, "$.solver.method")? {
+            "auto" => Method::Auto,
+            "rk4" => Method::Rk4,
+            "dopri5" => Method::Dopri5,
+            "expm" => Method::Expm,
+            "krylov" => Method::Krylov,
+            "cheby" | "chebyshev" => Method::Cheby,
+            "trbdf2" | "stiff" => Method::Trbdf2,
+            "mpo" => Method::Mpo,
+            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo)"))),
+        };
+    }
+    let pos = |k: &str| -> Result<Option<f64>> {
+        match o.get(k) {
+            None => Ok(None),
+            Some(x) => {
+                let p = format!("$.solver.{k}");
+                let v = as_f64(x, &p)?;
+                if !(v > 0.0) || !v.is_finite() {
+                    return Err(Error::model(p, format!("must be positive, got {v}")));
+                }
+                Ok(Some(v))
+            }
+        }
+    };
+    // ρ's entries are at most 1 in modulus: a tolerance of 1 or more controls nothing
+    if let Some(x) = pos("rtol")? {
+        if x >= 1.0 {
+            return Err(Error::model("$.solver.rtol", format!("must be below 1 (a relative tolerance of 1 or more controls nothing), got {x:e}")));
+        }
+        s.rtol = x;
+    }
+    if let Some(x) = o.get("atol") {
+        let v = as_f64(x, "$.solver.atol")?;
+        if !(0.0..1.0).contains(&v) {
+            return Err(Error::model("$.solver.atol", format!("must be ≥ 0 and below 1 (the entries of ρ are at most 1 in modulus), got {v:e}")));
+        }
+        s.atol = v;
+    }
+    s.timeout = pos("timeout")?;
+    s.dt = pos("dt")?;
+    if let Some(x) = o.get("max_steps") {
+        s.max_steps = as_usize(x, "$.solver.max_steps")? as u64;
+    }
+    if let Some(x) = pos("memory_budget_mb")? {
+        s.memory_budget = (x * 1048576.0) as u128;
+    }
+    if let Some(x) = o.get("krylov_dim") {
+        let k = as_usize(x, "$.solver.krylov_dim")?;
+        if k < 2 {
+            return Err(Error::model("$.solver.krylov_dim", format!("must be at least 2, got {k}")));
+        }
+        s.krylov_dim = k;
+    }
+    for (k, slot) in [("renormalize", &mut s.renormalize), ("physicality", &mut s.physicality)] {
+        if let Some(x) = o.get(k) {
+            *slot = x.as_bool().ok_or_else(|| Error::model(format!("$.solver.{k}"), format!("expected a boolean, got {}", kind(x))))?;
+        }
+    }
+    if s.method == Method::Rk4 && s.dt.is_none() {
+        return Err(Error::model("$.solver.dt", "method rk4 needs a step size dt"));
+    }
+    s.mpo = parse_mpo_options(o, s.method == Method::Mpo, s.dt)?;
+    Ok(s)
+}
+
