@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod docs;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -109,15 +111,18 @@ fn leaves<'a>(root: &'a Value, s: &'a Value, out: &mut Vec<&'a Value>) {
 /// properties go (picks the branch of a tagged union, e.g. `"kind": "poisson"`).
 fn const_compatible(s: &Value, obj: &Value) -> bool {
     let Some(props) = s.get("properties").and_then(Value::as_object) else { return true };
-    props.iter().all(|(k, p)| match p.get("const") {
-        Some(c) => obj.get(k) == Some(c),
-        None => true,
+    let required = |k: &str| s.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == k));
+    props.iter().all(|(k, p)| match (p.get("const"), obj.get(k)) {
+        (Some(c), Some(v)) => v == c,
+        (Some(_), None) => !required(k),
+        (None, _) => true,
     })
 }
 
-/// The property names the schema allows for the object at JSON pointer `ptr` of `doc` (union
-/// over the object branches that fit it). Array indices in the pointer step into `items`.
-pub fn schema_properties(root: &Value, doc: &Value, ptr: &str) -> Vec<String> {
+/// The subschemas (leaves, see [`leaves`]) that apply to the value at JSON pointer `ptr` of
+/// `doc`: object properties are followed through the branches whose `const` properties fit the
+/// object (a tagged union's `kind`), array indices step into `items`.
+pub fn schema_at<'a>(root: &'a Value, doc: &Value, ptr: &str) -> Vec<&'a Value> {
     let mut here: Vec<&Value> = vec![root];
     let mut at = String::new();
     for seg in ptr.split('/').skip(1) {
@@ -146,20 +151,42 @@ pub fn schema_properties(root: &Value, doc: &Value, ptr: &str) -> Vec<String> {
         assert!(!next.is_empty(), "the schema has nothing at {at}");
         here = next;
     }
+    let mut out = Vec::new();
+    for s in here {
+        leaves(root, s, &mut out);
+    }
+    out
+}
+
+/// The property names the schema allows for the object at JSON pointer `ptr` of `doc` (union
+/// over the object branches that fit it).
+pub fn schema_properties(root: &Value, doc: &Value, ptr: &str) -> Vec<String> {
     let obj = doc.pointer(ptr).unwrap_or_else(|| panic!("no {ptr} in the document"));
     let mut names: Vec<String> = Vec::new();
-    for s in here {
-        let mut ls = Vec::new();
-        leaves(root, s, &mut ls);
-        for l in ls {
-            if let Some(p) = l.get("properties").and_then(Value::as_object) {
-                if const_compatible(l, obj) {
-                    names.extend(p.keys().cloned());
-                }
+    for l in schema_at(root, doc, ptr) {
+        if let Some(p) = l.get("properties").and_then(Value::as_object) {
+            if const_compatible(l, obj) {
+                names.extend(p.keys().cloned());
             }
         }
     }
     names.sort();
     names.dedup();
     names
+}
+
+/// The strings the schema allows at JSON pointer `ptr` of `doc` (its `const` and `enum` strings).
+pub fn schema_strings(root: &Value, doc: &Value, ptr: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in schema_at(root, doc, ptr) {
+        if let Some(c) = l.get("const").and_then(Value::as_str) {
+            out.push(c.to_string());
+        }
+        if let Some(e) = l.get("enum").and_then(Value::as_array) {
+            out.extend(e.iter().filter_map(Value::as_str).map(String::from));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
 }
