@@ -58,8 +58,8 @@ pub struct NetworkFile {
     pub inputs: Option<Vec<Input>>,
     /// What to record.
     #[serde(default, deserialize_with = "some")]
-    #[schemars(with = "Record")]
-    pub record: Option<Record>,
+    #[schemars(with = "Recording")]
+    pub record: Option<Recording>,
     /// Integrator of the bridges (default `expm`).
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "BridgeMethod")]
@@ -526,7 +526,7 @@ pub struct SpikesInput {
 /// What to record.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(extend("additionalProperties" = false))]
-pub struct Record {
+pub struct Recording {
     /// Neuron or group ids whose V is recorded (default none).
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "Vec<String>")]

@@ -88,3 +88,31 @@ fn bench_inputs_are_read_by_schema_and_engine() {
     }
     assert!(n >= 4, "{n} bench inputs");
 }
+
+/// The ```json blocks of the format docs that are whole files (the top-level keys each format
+/// requires) are read by both; fragments are checked against their definitions by
+/// test/schema.test.ts.
+#[test]
+fn docs_whole_files_are_read_by_schema_and_engine() {
+    let mut n = 0;
+    for doc in ["docs/model-format.md", "docs/network-format.md", "docs/training.md"] {
+        let text = std::fs::read_to_string(repo().join(doc)).unwrap();
+        for block in text.split("```json\n").skip(1).map(|b| b.split("```").next().unwrap()) {
+            let Ok(v) = serde_json::from_str::<Value>(block) else { continue };
+            let has = |keys: &[&str]| keys.iter().all(|k| v.get(k).is_some());
+            let kind = if has(&["dims", "initial", "times"]) {
+                Kind::Model
+            } else if has(&["dt", "duration"]) {
+                Kind::Network
+            } else if has(&["task"]) {
+                Kind::Training
+            } else {
+                continue;
+            };
+            kind.schema_read(&v).unwrap_or_else(|e| panic!("{doc}: the schema types refuse a {kind:?} example: {e}\n{block}"));
+            kind.engine_read(&v).unwrap_or_else(|e| panic!("{doc}: the engine refuses a {kind:?} example: {e}\n{block}"));
+            n += 1;
+        }
+    }
+    assert!(n >= 3, "{n} whole files in the docs");
+}
