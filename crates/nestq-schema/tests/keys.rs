@@ -15,7 +15,7 @@
 
 mod common;
 use common::docs::{model_dense, model_mpo, network_full, training_mnist, training_recall};
-use common::{schema_properties, Kind};
+use common::{const_compatible, schema_at, schema_properties, Kind};
 use serde_json::{json, Value};
 
 /// A place: the format, and the (document, pointer) pairs whose keys together must cover the
@@ -89,6 +89,46 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v.dedup();
     v
+}
+
+/// Every strict object of the schemas (one with the `_` comment pattern) is one of the places
+/// above, so a new object (say a grouped `solver.trunc`) cannot escape the checks.
+#[test]
+fn every_strict_object_is_checked() {
+    fn strict_objects<'a>(v: &'a Value, path: String, out: &mut Vec<(String, &'a Value)>) {
+        match v {
+            Value::Object(o) => {
+                if o.get("patternProperties").and_then(|p| p.get("^_")).is_some() {
+                    out.push((path.clone(), v));
+                }
+                for (k, x) in o {
+                    strict_objects(x, format!("{path}/{k}"), out);
+                }
+            }
+            Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| strict_objects(x, format!("{path}/{i}"), out)),
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    for kind in Kind::ALL {
+        let schema = kind.schema();
+        let mut all = Vec::new();
+        strict_objects(&schema, String::new(), &mut all);
+        let mut covered: Vec<&Value> = Vec::new();
+        for place in places().iter().filter(|p| p.kind == kind) {
+            for (doc, ptr) in &place.at {
+                let d = doc();
+                let obj = d.pointer(ptr).unwrap();
+                covered.extend(schema_at(&schema, &d, ptr).into_iter().filter(|l| l.get("properties").is_some() && const_compatible(l, obj)));
+            }
+        }
+        for (path, node) in all {
+            if !covered.iter().any(|c| std::ptr::eq(*c, node)) {
+                missing.push(format!("{kind:?} schema #{path}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "strict objects no place checks (add them to places()):\n{}", missing.join("\n"));
 }
 
 #[test]

@@ -109,7 +109,7 @@ fn leaves<'a>(root: &'a Value, s: &'a Value, out: &mut Vec<&'a Value>) {
 
 /// Whether the object `obj` can be an instance of the object schema `s` as far as `const`
 /// properties go (picks the branch of a tagged union, e.g. `"kind": "poisson"`).
-fn const_compatible(s: &Value, obj: &Value) -> bool {
+pub fn const_compatible(s: &Value, obj: &Value) -> bool {
     let Some(props) = s.get("properties").and_then(Value::as_object) else { return true };
     let required = |k: &str| s.get("required").and_then(Value::as_array).is_some_and(|r| r.iter().any(|x| x == k));
     props.iter().all(|(k, p)| match (p.get("const"), obj.get(k)) {
