@@ -6,39 +6,20 @@
  */
 import { NestqError } from './errors.js';
 import { call } from './raw.js';
+import type { Distribution as DistributionSchema, Group, NetworkFile, Neuron, PerMember as PerMemberSchema } from './generated/spec-types.js';
 
+// The network-file types are generated from schema/network.schema.json (ts/generated/spec-types.ts,
+// scripts/gen-spec-types.mjs); these are the names this API has always used.
 /** A seeded distribution: member (or synapse) m takes the m-th draw of the stream of `seed`. */
-export type Distribution = { uniform: [number, number]; seed: number } | { normal: [number, number]; seed: number };
+export type Distribution = DistributionSchema;
 /** A group field: one number, one number per member, or a seeded distribution. */
-export type PerMember = number | number[] | Distribution;
-/** A LIF neuron of the network file (ms, mV, MΩ, nA). */
-export interface LifSpec {
-  tau_m: number;
-  v_rest: number;
-  v_reset: number;
-  v_th: number;
-  r_m?: number;
-  t_ref?: number;
-  i_ext?: number;
-  v0?: number;
-}
+export type PerMember = PerMemberSchema;
+/** A LIF neuron of the network file (ms, mV, MΩ, nA), without its `id`. */
+export type LifSpec = Omit<Neuron, 'id'>;
 /** A neuron group: every LIF field may vary per member. */
-export type GroupSpec = { [K in keyof LifSpec]: PerMember } & { id: string; n: number };
+export type GroupSpec = Group;
 /** The network file, version 1 (see docs/network-format.md for every field and default). */
-export interface NetworkSpec {
-  version?: 1;
-  dt: number;
-  duration: number;
-  neurons?: (LifSpec & { id: string })[];
-  groups?: GroupSpec[];
-  synapses?: Record<string, unknown>[];
-  bridges?: Record<string, unknown>[];
-  inputs?: Record<string, unknown>[];
-  record?: { v?: string[]; spikes?: boolean; bridge_expect?: boolean; every?: number; synchrony?: { tau?: number; delta?: number } };
-  /** Bridge integrator: `expm` (exact, default), `split` (Strang, second order, fast), `rk4`. */
-  bridge_method?: 'expm' | 'split' | 'rk4';
-  [extra: string]: unknown;
-}
+export type NetworkSpec = NetworkFile;
 
 /** One bridge's recorded series. */
 export interface BridgeRecord {

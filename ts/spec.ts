@@ -1,119 +1,61 @@
 /**
  * TypeScript types of the model file, version 1 (docs/model-format.md) and of the result file.
  * The same JSON is read by the native `nestq` binary, the npm CLI, this API and the tests.
+ *
+ * The input types are generated (ts/generated/spec-types.ts, by scripts/gen-spec-types.mjs) from
+ * the JSON Schemas in schema/, which are generated from the Rust types of crates/nestq-schema;
+ * the schemas are normative for field names and types. This module gives them the names the API
+ * has always used. The result types below are written by hand.
  * @module
  */
+import type {
+  Complex,
+  CrossTerm,
+  HamiltonianTerm,
+  InitialState,
+  Jump,
+  Measure,
+  Method,
+  ModelFile,
+  Modulation,
+  RealOrParam,
+  Solver,
+  Times,
+} from './generated/spec-types.js';
+
+export type * from './generated/spec-types.js';
 
 /** A complex number: a real number or `[re, im]`. */
-export type ComplexSpec = number | [number, number];
-/** A number or the name of an entry of `parameters`. */
-export type ScalarSpec = number | string;
+export type ComplexSpec = Complex;
+/** A real number or the name of an entry of `parameters`. */
+export type ScalarSpec = RealOrParam;
 /** `cos(omega·t + phase)` or `exp(−rate·t)` multiplying a coefficient. */
-export type ModulationSpec = { cos: { omega: ScalarSpec; phase?: ScalarSpec } } | { exp: { rate: ScalarSpec } };
-
+export type ModulationSpec = Modulation;
 /** A Hamiltonian term `coef·f(t)·ops` (ops: an operator expression such as `"X0 X1"`). */
-export interface HamiltonianTermSpec {
-  coef: ComplexSpec | string;
-  ops: string;
-  modulation?: ModulationSpec;
-}
-/** A jump `L = √(rate·f(t))·ops`. */
-export interface JumpSpec {
-  rate: ScalarSpec;
-  ops: string;
-  modulation?: ModulationSpec;
-}
+export type HamiltonianTermSpec = HamiltonianTerm;
+/** A jump `L = √(rate·f(t))·ops` (only `exp` modulation: a rate must stay ≥ 0). */
+export type JumpSpec = Jump;
 /** A Kossakowski cross term `rate·f(t)·(AρB† − ½{B†A, ρ})` (the NEST paper's "modified Lindblad" term). */
-export interface CrossSpec {
-  rate: ScalarSpec;
-  a: string;
-  b: string;
-  modulation?: ModulationSpec;
-}
+export type CrossSpec = CrossTerm;
 /** Initial state: exactly one form. */
-export type InitialSpec =
-  | { basis: number[] }
-  | { product: ComplexSpec[][] }
-  | { ket: ComplexSpec[] }
-  | { dm: ComplexSpec[][] };
+export type InitialSpec = InitialState;
 /** Output times: evenly spaced (inclusive) or explicit, increasing. */
-export type TimesSpec = { start: number; stop: number; count: number } | number[];
+export type TimesSpec = Times;
 /**
- * Integrators (see docs/model-format.md, "Solver"); `mpo` is TEBD on a matrix-product operator
- * for long chains (docs/model-format.md, "MPO solver").
+ * Integrators (see docs/model-format.md, "Solver"), with the aliases `chebyshev` (= `cheby`) and
+ * `stiff` (= `trbdf2`); `mpo` is TEBD on a matrix-product operator for long chains
+ * (docs/model-format.md, "MPO solver").
  */
-export type MethodName = 'auto' | 'rk4' | 'dopri5' | 'expm' | 'krylov' | 'cheby' | 'trbdf2' | 'stiff' | 'mpo';
-/**
- * Solver options (`$.solver`). Times are in the model's time unit (the inverse of the unit of
- * the Hamiltonian coefficients and rates, ħ = 1). The MPO keys (`chi_max`, `chi_min`, `cutoff`,
- * `order`, `trotter_check`) are refused with any method other than `"mpo"`.
- */
-export interface SolverSpec {
-  /** Default `"auto"` (`expm` for small time-independent models, else `dopri5`). */
-  method?: MethodName;
-  /** Relative tolerance of the adaptive methods (default 1e-6, QuTiP's). */
-  rtol?: number;
-  /** Absolute tolerance of the adaptive methods (default 1e-8, QuTiP's). */
-  atol?: number;
-  /** Wall-clock limit of one solve, seconds (> 0); reaching it throws `NestqError{code: "timeout"}` naming the time reached. */
-  timeout?: number;
-  /**
-   * Fixed step (model time unit): required by `rk4` and by `mpo` (there the Trotter step; each
-   * output interval is divided into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).
-   */
-  dt?: number;
-  /** Largest number of steps in total (default 10⁷). */
-  max_steps?: number;
-  /** Divide ρ by its trace after every step (default false: it hides integration error). */
-  renormalize?: boolean;
-  /** Compute trace drift, Hermiticity error and min eigenvalue per output (default true; `mpo`: trace drift only). */
-  physicality?: boolean;
-  /** Largest dense object in MiB (default 2048); larger ones are refused before allocation. */
-  memory_budget_mb?: number;
-  /** Arnoldi subspace dimension of `krylov` (default 16). */
-  krylov_dim?: number;
-  /** `mpo` only: largest bond dimension χ kept after every SVD (integer ≥ 1, default 64). */
-  chi_max?: number;
-  /** `mpo` only: smallest bond dimension kept when that many singular values exist (integer, 1 ≤ chi_min ≤ chi_max, default 1). */
-  chi_min?: number;
-  /**
-   * `mpo` only: largest discarded weight per SVD, Σ_discarded s² / Σ s² of the singular values
-   * s of the vectorised ρ (relative, Frobenius/Hilbert–Schmidt norm; ≥ 0, default 1e-10).
-   * TeNPy's convention (`trunc_cut`): the smallest χ whose discarded weight is ≤ cutoff is kept,
-   * then clamped to [chi_min, chi_max]. Not a bound on the error of an observable O, which can
-   * be up to ‖O‖_F times larger (use ≤ 1e-12 for 1e-4 agreement with dense evolution).
-   */
-  cutoff?: number;
-  /** `mpo` only: Trotter order, 2 (Strang, default) or 4 (Suzuki's composition of five Strang steps). */
-  order?: 2 | 4;
-  /** `mpo` only: estimate the Trotter error by step doubling at up to 4 checkpoints (default true; `stats.trotter_error`). */
-  trotter_check?: boolean;
-}
+export type MethodName = Method;
+/** Solver options (`$.solver`). */
+export type SolverSpec = Solver;
 /**
  * Measures: `purity`, `trace`, `entropy`, `entropy:i`, `mutual_info:i,j`, `concurrence:i,j`,
  * `negativity:i,j`, `log_negativity:i,j`, `fidelity`.
  */
-export type MeasureSpec = string;
-
+export type MeasureSpec = Measure;
 /** The model file, version 1. */
-export interface ModelSpec {
-  version?: 1;
-  name?: string;
-  description?: string;
-  /** Local dimension of each site; site 0 is the leftmost tensor factor. */
-  dims: number[];
-  operators?: Record<string, ComplexSpec[][]>;
-  parameters?: Record<string, number>;
-  hamiltonian?: HamiltonianTermSpec[];
-  jumps?: JumpSpec[];
-  cross?: CrossSpec[];
-  cp_completion?: boolean;
-  initial: InitialSpec;
-  times: TimesSpec;
-  observables?: Record<string, string>;
-  measures?: MeasureSpec[];
-  solver?: SolverSpec;
-}
+export type ModelSpec = ModelFile;
 
 /** Run statistics of a result file. */
 export interface StatsJSON {

@@ -7,56 +7,14 @@
  */
 import { NestqError } from './errors.js';
 import { call } from './raw.js';
+import type { Links, TrainingFile } from './generated/spec-types.js';
 
+// The training-config types are generated from schema/training.schema.json
+// (ts/generated/spec-types.ts, scripts/gen-spec-types.mjs); these are the names this API has always used.
 /** Links between distant hidden neurons (docs/training.md, "network.links"). */
-export interface LinksConfig {
-  /** `bridge` (NEST bridges), `skip` (classical adaptive spike-trace links, 8 parameters each like a bridge) or `none`. */
-  kind?: 'none' | 'bridge' | 'skip';
-  /** `"antipodal"` (default: i and i + n_hidden/2 on the ring) or explicit `[i, k]` pairs. */
-  pairs?: 'antipodal' | [number, number][];
-  /** Number of antipodal pairs. */
-  count?: number;
-  /** Bridge coupling: `hamiltonian` (default), `paper` (not CP), `cp`. */
-  coupling?: 'hamiltonian' | 'paper' | 'cp';
-  /** Measurement operator M of the read-out current α Tr(ρ M): `Z` (default) or `X` (vanishes for parity-even states). */
-  measure?: 'X' | 'Z';
-  /** Initial bridge state: `"00"` (default) or `"bell"` (Φ⁺). */
-  initial?: '00' | 'bell';
-  /** Minimum RK4 substeps per step (default 2; more when dt·(2|ω_i|+2|ω_k|+4γ+κ_i+κ_k) > 1). */
-  substeps?: number;
-  /** Upper bound of γ₀ (1/ms, default 1). */
-  gamma_max?: number;
-  /** Initial link parameters (ω rad/ms, κ 1/ms, γ₀ 1/ms, β 1/mV, α nA). */
-  init?: { omega?: number; kappa?: number; gamma0?: number; beta?: number; alpha?: number };
-}
-
+export type LinksConfig = Links;
 /** The training config, version 1 (every field and default: docs/training.md). */
-export interface TrainConfig {
-  version?: 1;
-  /** Seed of the data, initial weights and batch order. */
-  seed?: number;
-  task:
-    | { kind: 'delayed_recall'; symbols?: number; cue_steps?: number; delay_steps?: number; recall_steps?: number; noise?: number; train?: number; test?: number }
-    | { kind: 'mnist_rows'; steps_per_row?: number; gain?: number; train?: number; test?: number; data?: string };
-  network?: {
-    n_hidden?: number;
-    dt?: number;
-    neuron?: { tau_m?: number; v_rest?: number; v_reset?: number; v_th?: number; r_m?: number; t_ref?: number };
-    recurrent?: { radius?: number };
-    links?: LinksConfig;
-    readout?: { tau?: number; from_step?: number };
-    /** SuperSpike fast sigmoid on (V − v_th)/(v_th − v_reset); `slope` dimensionless (default 10). */
-    surrogate?: { kind?: 'fast_sigmoid'; slope?: number };
-    init?: { w_in?: number; w_rec?: number; w_out?: number; bias?: number };
-  };
-  /** Adam with classical/quantum groups; `clip_norm`: global gradient-norm clipping (default 1, `false` off). */
-  optimizer?: { kind?: 'adam'; lr_classical?: number; lr_quantum?: number; beta1?: number; beta2?: number; eps?: number; weight_decay_classical?: number; weight_decay_quantum?: number; clip_norm?: number | false };
-  epochs?: number;
-  batch_size?: number;
-  early_stopping?: { patience?: number; min_delta?: number } | null;
-  /** Steps between the bridge-state samples of the final mutual-information analysis (0: off). */
-  mi_every?: number;
-}
+export type TrainConfig = TrainingFile;
 
 /** One epoch of the history (epoch 0 = before training). */
 export interface EpochRecord {

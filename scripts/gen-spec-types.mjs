@@ -1,0 +1,166 @@
+#!/usr/bin/env node
+/**
+ * Writes ts/generated/spec-types.ts, the TypeScript types of the model, network and training
+ * files, from the JSON Schemas schema/{model,network,training}.schema.json (which
+ * `cargo run -p nestq-schema --bin gen-schema` generates from the Rust types of
+ * crates/nestq-schema). ts/spec.ts re-exports them under the names the API uses.
+ *
+ *   node scripts/gen-spec-types.mjs           write the file
+ *   node scripts/gen-spec-types.mjs --check   exit 1 if the committed file is out of date
+ *
+ * `generateSpecTypes()` is also imported by test/schema.test.ts (drift check).
+ *
+ * Every definition of the three schemas becomes one named type, declared once (definitions shared
+ * by two schemas, e.g. `Complex`, must be identical); references between them are by name. Keys
+ * beginning with `_` are comments in every
+ * strict object (`"patternProperties": {"^_": …}`); TypeScript cannot express a regular
+ * expression over keys, but it can express this one exactly as the template-literal index
+ * signature `[k: `_${string}`]: unknown`, which the generated interfaces get in place of the
+ * loose `[k: string]: unknown` that json-schema-to-typescript would write.
+ */
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { compile } from 'json-schema-to-typescript';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const SCHEMAS = ['model', 'network', 'training'];
+export const OUT = join(ROOT, 'ts/generated/spec-types.ts');
+
+const MARKER = '__nestq_comment_keys__';
+
+const isObject = (x) => x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/**
+ * Drops `minItems` where there is no `maxItems` (`dims`, explicit `times`, rate frames): the
+ * engine checks those lengths, and a type `[number, ...number[]]` would refuse every `number[]`
+ * a program builds. Fixed sizes (`[re, im]`, a bridge's two neurons) stay tuples.
+ */
+function openMinItems(node) {
+  if (Array.isArray(node)) return node.map(openMinItems);
+  if (!isObject(node)) return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = openMinItems(v);
+  if ('minItems' in out && !('maxItems' in out)) delete out.minItems;
+  return out;
+}
+
+/** Replaces the `^_` pattern property of every strict object by a marker property (see above). */
+function markCommentKeys(node) {
+  if (Array.isArray(node)) return node.map(markCommentKeys);
+  if (!isObject(node)) return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = markCommentKeys(v);
+  const pp = out.patternProperties;
+  if (isObject(pp) && '^_' in pp) {
+    const { '^_': comment, ...rest } = pp;
+    if (Object.keys(rest).length) out.patternProperties = rest;
+    else delete out.patternProperties;
+    out.properties = { ...(out.properties ?? {}), [MARKER]: { ...comment, tsType: 'unknown' } };
+  }
+  return out;
+}
+
+/**
+ * Replaces every `{"$ref": "#/$defs/X", …}` by `{"tsType": "X", …}`: the property keeps its own
+ * description as its doc comment and refers to the one declaration of `X` (json-schema-to-
+ * typescript would otherwise declare a copy `X1`, `X2`, … for each `$ref` with a description).
+ */
+function refsToNames(node) {
+  if (Array.isArray(node)) return node.map(refsToNames);
+  if (!isObject(node)) return node;
+  const out = {};
+  for (const [k, v] of Object.entries(node)) out[k] = refsToNames(v);
+  if (typeof out.$ref === 'string') {
+    const m = /^#\/\$defs\/([A-Za-z0-9_]+)$/.exec(out.$ref);
+    if (!m) throw new Error(`unexpected $ref ${out.$ref}`);
+    delete out.$ref;
+    out.tsType = m[1];
+  }
+  return out;
+}
+
+/**
+ * The definitions of the three schemas, in declaration order: each file's root (named by its
+ * `title`) followed by its definitions in alphabetical order, those shared with an earlier file
+ * (e.g. `Complex`) only once; shared definitions must be identical.
+ */
+export function definitions(root = ROOT) {
+  const defs = new Map();
+  for (const stem of SCHEMAS) {
+    const schema = JSON.parse(readFileSync(join(root, `schema/${stem}.schema.json`), 'utf8'));
+    const { $schema, $defs = {}, title, ...body } = schema;
+    if (!title) throw new Error(`schema/${stem}.schema.json has no title`);
+    const entries = [[title, body], ...Object.entries($defs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))];
+    for (const [name, def] of entries) {
+      if (defs.has(name)) {
+        if (JSON.stringify(defs.get(name)) !== JSON.stringify(def)) {
+          throw new Error(`definition ${name} differs between the schemas; give one of the Rust types another name`);
+        }
+        continue;
+      }
+      defs.set(name, def);
+    }
+  }
+  return defs;
+}
+
+const BANNER = `/**
+ * Types of the model, network and training files (schema/{model,network,training}.schema.json).
+ * GENERATED by scripts/gen-spec-types.mjs from the JSON Schemas, which are generated from the Rust
+ * types of crates/nestq-schema: do not edit. To change a format, change the Rust types, then run
+ *   cargo run -p nestq-schema --bin gen-schema && node scripts/gen-spec-types.mjs
+ * @module
+ */
+/* eslint-disable */`;
+
+/** The text of ts/generated/spec-types.ts. */
+export async function generateSpecTypes(root = ROOT) {
+  const defs = definitions(root);
+  const roots = SCHEMAS.map((stem) => JSON.parse(readFileSync(join(root, `schema/${stem}.schema.json`), 'utf8')).title);
+  const parts = [
+    BANNER,
+    '',
+    '/** Any of the three input files of nestq: a model, a network or a training config. */',
+    `export type NestqFile = ${roots.join(' | ')};`,
+  ];
+  // One compilation per definition: each type is declared once, under its definition's name,
+  // and refers to the others by name.
+  for (const [name, def] of defs) {
+    const schema = refsToNames(markCommentKeys(openMinItems({ ...def, title: name })));
+    let ts = await compile(schema, name, {
+      bannerComment: '',
+      additionalProperties: false,
+      unknownAny: true,
+      strictIndexSignatures: false,
+      format: true,
+      style: { singleQuote: true, printWidth: 120, trailingComma: 'all' },
+    });
+    ts = ts.replace(new RegExp(`${MARKER}\\?: unknown;`, 'g'), '[k: `_${string}`]: unknown;');
+    if (ts.includes(MARKER)) throw new Error(`${name}: a comment-key marker was left`);
+    // The provenance note of a pattern property names no schema here (each definition is
+    // compiled on its own) and says nothing the property's own comment does not.
+    ts = ts.replace(/\n *\/\*\*\n *\* This interface was referenced by `undefined`'s JSON-Schema definition\n *\* via the `patternProperty` "[^"\n]*"\.\n *\*\//g, '');
+    if (ts.includes('referenced by')) throw new Error(`${name}: unexpected provenance note`);
+    parts.push('', ts.trim());
+  }
+  return parts.join('\n') + '\n';
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const text = await generateSpecTypes();
+  if (process.argv.includes('--check')) {
+    let have = '';
+    try {
+      have = readFileSync(OUT, 'utf8');
+    } catch {}
+    if (have !== text) {
+      console.error(`${OUT} is out of date: run node scripts/gen-spec-types.mjs`);
+      process.exit(1);
+    }
+  } else {
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, text);
+    console.log(`wrote ${OUT}`);
+  }
+}
