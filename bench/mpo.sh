@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# MPO/TEBD benchmark (issue 6): one model file (default bench/mpo_chain32.json: 32 qubits, χ 64,
-# t = 4) natively (crates/nestq/benches/mpo.rs, rayon on all cores) and through the npm package's
-# WebAssembly, single-threaded (st) and threaded with a pool of 2 (mt), one process each.
+# MPO/TEBD benchmark (target and latest figures: bench/RESULTS.md, *MPO/TEBD chains*): one model
+# file (default bench/mpo_chain32.json: 32 qubits, χ 64, t = 4) natively
+# (crates/nestq/benches/mpo.rs, rayon on all cores) and through the npm package's WebAssembly,
+# single-threaded (st) and threaded with a pool of 2 (mt), one process each.
 # Records wall time, memory (native VmHWM; wasm heap size, RSS and peak RSS), max bond,
 # truncation error, gate count, and the agreement of every observable with the native result;
 # each row carries the 1-minute load average before and after it (the machine is shared).

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Neural-layer benchmarks (issue 4), side by side in one run on the same machine:
+# Neural-layer benchmarks, side by side in one run on the same machine (targets and latest
+# figures: bench/RESULTS.md):
 #  1. Brian2's LIF benchmark (../shared/refs/brian2_lif_bench.py: 10,000 LIF neurons, τ_m 20 ms,
 #     t_ref 2 ms, RI ~ U(10, 25) mV, synapses p = 0.02, w = 0.5 mV, 1 s at dt 0.1 ms) with Brian2's
 #     numpy target, then the *identical* network (Brian2's own draws, written by

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * Do NEST bridges help spiking networks with long-range dependencies? (issue 5; the NEST paper's
- * claim of better long-range modelling and convergence). Trains, with the native binary
+ * Do NEST bridges help spiking networks with long-range dependencies? (The NEST paper's claim of
+ * better long-range modelling and convergence.) Trains, with the native binary
  * (`target/release/nestq train`, or $NESTQ_NATIVE), three models of (nearly) equal parameter
  * count on two tasks over several seeds:
  *   - bridges:  a ring of LIF neurons with NEST bridges between antipodal neurons;

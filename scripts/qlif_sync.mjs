@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-// qLIF pair synchrony experiment (issue 4): do two LIF neurons that share a bridge fire together
-// more than two independent neurons do? Runs examples/network_qlif_pair.json-style pairs with
-// independent Poisson drive on each neuron, over several seeds and four conditions, with the
-// native binary (target/release/nestq, or $NESTQ_NATIVE), and writes
-// docs/experiments/qlif-sync.md and out/qlif-sync.json.
+// qLIF pair synchrony experiment (results: docs/experiments/qlif-sync.md): do two LIF neurons
+// that share a bridge fire together more than two independent neurons do? Runs
+// examples/network_qlif_pair.json-style pairs with independent Poisson drive on each neuron, over
+// several seeds and four conditions, with the native binary (target/release/nestq, or
+// $NESTQ_NATIVE), and writes docs/experiments/qlif-sync.md and out/qlif-sync.json.
 //   node scripts/qlif_sync.mjs [--seeds 10] [--duration 10000]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
