@@ -7,7 +7,7 @@
 #     bench/brian2_lif_bench.py --nestq-explicit) in nestq natively (1 and 2 threads) and in
 #     WebAssembly (st; mt with 2 threads). Spike counts must agree.
 #  2. 1000 LIF neurons + 500 NEST bridges (bench/networks/lif1000_bridges500.json, bridge_method
-#     split), natively (1, 2 threads) and in WebAssembly (st, mt 2 threads).
+#     split, generated here by bench/make_networks.mjs), natively (1, 2 threads) and in WebAssembly (st, mt 2 threads).
 #     Each bridge case runs twice: as written (recording ⟨M⟩, γ and the concurrence of every
 #     bridge every 10 steps) and without bridge recording (bench "bridges-norec").
 # Writes bench/out/neural.jsonl and prints a markdown table (every run with its load average).
@@ -75,6 +75,7 @@ for _ in $(seq "$REPEAT"); do
     wasm "$explicit" lif "$N" 2
   fi
   if [ "$ONLY" != lif ]; then
+    node bench/make_networks.mjs
     net=bench/networks/lif1000_bridges500.json
     node -e 'const f = require("fs"); const n = JSON.parse(f.readFileSync(process.argv[1], "utf8")); n.record.bridge_expect = false; f.writeFileSync(process.argv[2], JSON.stringify(n));' "$net" "$norec"
     for b in bridges bridges-norec; do
