@@ -8,12 +8,12 @@
 # each row carries the 1-minute load average before and after it (the machine is shared).
 # Writes bench/out/mpo.jsonl (+ the result files bench/out/mpo.{native,st,mt}.result.json) and
 # prints a markdown table.
-#   bash bench/mpo.sh [MODEL.json]          (needs the built package: bash scripts/build.sh)
+#   bash bench/mpo.sh [MODEL.json]          (needs the built package: bash scripts/build/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="$(realpath "${1:-bench/mpo_chain32.json}")"
-[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build.sh" >&2; exit 1; }
-bash scripts/ensure-rust.sh
+[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build/build.sh" >&2; exit 1; }
+bash scripts/build/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p bench/out
 jsonl=bench/out/mpo.jsonl

@@ -27,11 +27,11 @@ if ! /usr/bin/python3 -c "import brian2" 2>/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq python3-brian >/dev/null
 fi
-bash scripts/ensure-rust.sh
+bash scripts/build/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo build --release -q -p nestq-cli
 bin="${CARGO_TARGET_DIR:-target}/release/nestq"
-[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build.sh" >&2; exit 1; }
+[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build/build.sh" >&2; exit 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
 echo "{\"bench\": \"machine\", \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"node\": \"$(node --version)\", \"rustc\": \"$(rustc --version)\", \"date\": \"$(date -u '+%F %T UTC')\", \"load\": [$(load)]}" | tee -a "$out"
 
