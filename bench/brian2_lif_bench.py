@@ -29,9 +29,9 @@ statistics (synapse count, spikes per neuron, population-burst structure).
 --no-run         only build (and dump); skip the simulation.
 --replay         after the Brian2 run, re-simulate the identical network (Brian2's own draws)
                  with a plain numpy stepper implementing the step semantics documented in
-                 scripts/brian2_reference.py (update, strict threshold, delay-0 kicks after the
-                 threshold test and dropped on refractory / spiking neurons, reset, T = 20
-                 refractory steps) and compare the spike trains.
+                 scripts/reference/brian2_reference.py (update, strict threshold, delay-0 kicks
+                 after the threshold test and dropped on refractory / spiking neurons, reset,
+                 T = 20 refractory steps) and compare the spike trains.
 """
 import argparse
 import json

@@ -1,12 +1,18 @@
 #!/usr/bin/env node
-// Writes the benchmark networks of bench/networks/ (committed; re-run to regenerate):
-//   lif1000_bridges500.json — issue 4's bridge benchmark: 1000 LIF neurons (τ_m 20 ms, t_ref 2 ms,
+// Writes the benchmark networks into bench/networks/ (not committed: bench/neural.sh runs this
+// before it uses them; takes ~0.1 s):
+//   lif1000_bridges500.json — the neural layer's bridge benchmark (bench/RESULTS.md, *1000 LIF
+//     neurons + 500 NEST bridges*): 1000 LIF neurons (τ_m 20 ms, t_ref 2 ms,
 //     R·I_ext ~ U(10, 25) mV as in Brian2's benchmark, random synapses p = 0.02, w = 0.5 mV) with
 //     500 NEST bridges between neuron pairs at least 250 indices apart (adaptive coupling
 //     γ₀ = 0.1 rad/ms, β = 0.1/mV, κ = 0.05/ms, α = 0.3 nA, read-out σx), dt = 0.1 ms, 1 s.
 //     Recorded: spikes, ⟨M⟩, γ and concurrence of every bridge every 10 steps (1 ms).
-// The bridge pairs come from a fixed linear congruential sequence so the file is reproducible.
-import { writeFileSync } from 'node:fs';
+//   lif1000_bridges500_expm.json — the same network with bridge_method "expm" (the exact
+//     propagator per step instead of the split step; one line differs).
+// The bridge pairs come from a fixed linear congruential sequence, so the files are reproducible
+// byte for byte (they are the files the benchmark history in bench/history/ was measured on).
+//   node bench/make_networks.mjs
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 function lcg(seed) {
   let s = BigInt(seed);
@@ -40,6 +46,7 @@ function bridgeNetwork(n, nb, method, seed) {
 }
 
 const dir = new URL('./networks/', import.meta.url);
+mkdirSync(dir, { recursive: true });
 writeFileSync(new URL('lif1000_bridges500.json', dir), JSON.stringify(bridgeNetwork(1000, 500, 'split', 1), null, 1) + '\n');
 writeFileSync(new URL('lif1000_bridges500_expm.json', dir), JSON.stringify(bridgeNetwork(1000, 500, 'expm', 1), null, 1) + '\n');
-console.log('wrote bench/networks/lif1000_bridges500{,_expm}.json');
+console.error('[make_networks] wrote bench/networks/lif1000_bridges500{,_expm}.json');

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# MPO/TEBD benchmark (issue 6): one model file (default bench/mpo_chain32.json: 32 qubits, χ 64,
-# t = 4) natively (crates/nestq/benches/mpo.rs, rayon on all cores) and through the npm package's
-# WebAssembly, single-threaded (st) and threaded with a pool of 2 (mt), one process each.
+# MPO/TEBD benchmark (target and latest figures: bench/RESULTS.md, *MPO/TEBD chains*): one model
+# file (default bench/mpo_chain32.json: 32 qubits, χ 64, t = 4) natively
+# (crates/nestq/benches/mpo.rs, rayon on all cores) and through the npm package's WebAssembly,
+# single-threaded (st) and threaded with a pool of 2 (mt), one process each.
 # Records wall time, memory (native VmHWM; wasm heap size, RSS and peak RSS), max bond,
 # truncation error, gate count, and the agreement of every observable with the native result;
 # each row carries the 1-minute load average before and after it (the machine is shared).
 # Writes bench/out/mpo.jsonl (+ the result files bench/out/mpo.{native,st,mt}.result.json) and
 # prints a markdown table.
-#   bash bench/mpo.sh [MODEL.json]          (needs the built package: bash scripts/build.sh)
+#   bash bench/mpo.sh [MODEL.json]          (needs the built package: bash scripts/build/build.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="$(realpath "${1:-bench/mpo_chain32.json}")"
-[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build.sh" >&2; exit 1; }
-bash scripts/ensure-rust.sh
+[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build/build.sh" >&2; exit 1; }
+bash scripts/build/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p bench/out
 jsonl=bench/out/mpo.jsonl

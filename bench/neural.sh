@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Neural-layer benchmarks (issue 4), side by side in one run on the same machine:
+# Neural-layer benchmarks, side by side in one run on the same machine (targets and latest
+# figures: bench/RESULTS.md):
 #  1. Brian2's LIF benchmark (../shared/refs/brian2_lif_bench.py: 10,000 LIF neurons, τ_m 20 ms,
 #     t_ref 2 ms, RI ~ U(10, 25) mV, synapses p = 0.02, w = 0.5 mV, 1 s at dt 0.1 ms) with Brian2's
 #     numpy target, then the *identical* network (Brian2's own draws, written by
 #     bench/brian2_lif_bench.py --nestq-explicit) in nestq natively (1 and 2 threads) and in
 #     WebAssembly (st; mt with 2 threads). Spike counts must agree.
 #  2. 1000 LIF neurons + 500 NEST bridges (bench/networks/lif1000_bridges500.json, bridge_method
-#     split), natively (1, 2 threads) and in WebAssembly (st, mt 2 threads).
+#     split, generated here by bench/make_networks.mjs), natively (1, 2 threads) and in WebAssembly (st, mt 2 threads).
 #     Each bridge case runs twice: as written (recording ⟨M⟩, γ and the concurrence of every
 #     bridge every 10 steps) and without bridge recording (bench "bridges-norec").
 # Writes bench/out/neural.jsonl and prints a markdown table (every run with its load average).
@@ -26,11 +27,11 @@ if ! /usr/bin/python3 -c "import brian2" 2>/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq python3-brian >/dev/null
 fi
-bash scripts/ensure-rust.sh
+bash scripts/build/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 cargo build --release -q -p nestq-cli
 bin="${CARGO_TARGET_DIR:-target}/release/nestq"
-[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build.sh" >&2; exit 1; }
+[ -f pkg/dist/index.js ] || { echo "[bench] pkg/dist missing: run scripts/build/build.sh" >&2; exit 1; }
 load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' ','; }
 echo "{\"bench\": \"machine\", \"cpu\": \"$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)\", \"cores\": $(nproc), \"node\": \"$(node --version)\", \"rustc\": \"$(rustc --version)\", \"date\": \"$(date -u '+%F %T UTC')\", \"load\": [$(load)]}" | tee -a "$out"
 
@@ -74,6 +75,7 @@ for _ in $(seq "$REPEAT"); do
     wasm "$explicit" lif "$N" 2
   fi
   if [ "$ONLY" != lif ]; then
+    node bench/make_networks.mjs
     net=bench/networks/lif1000_bridges500.json
     node -e 'const f = require("fs"); const n = JSON.parse(f.readFileSync(process.argv[1], "utf8")); n.record.bridge_expect = false; f.writeFileSync(process.argv[2], JSON.stringify(n));' "$net" "$norec"
     for b in bridges bridges-norec; do

@@ -4,6 +4,7 @@
 // wall_s includes parsing the file and building the network; engine_wall_s is the run's own
 // stats.wall_s (performance.now inside the engine).
 //   node bench/neural_bench.mjs bench/networks/lif1000_bridges500.json --threads 2
+// (bench/networks/ is generated: node bench/make_networks.mjs)
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { startWasmBench } from './wasm_start.mjs';

@@ -15,7 +15,7 @@
 #   BENCH_NS="6 8" BENCH_BRIDGES=1000 …    # override the Ising sizes / bridge count
 #   BENCH_ISING_METHODS=auto,dopri5 …      # native Ising methods (default auto,dopri5,cheby,krylov)
 #   BENCH_BRIDGE_METHODS=auto …            # native bridge methods (default auto,dopri5)
-# The WASM runs need the built package (pkg/wasm/{st,mt}, pkg/dist: scripts/build.sh).
+# The WASM runs need the built package (pkg/wasm/{st,mt}, pkg/dist: scripts/build/build.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
@@ -40,13 +40,13 @@ if [ -n "${NESTQ_ENGINE_BIN:-}" ]; then
   engine() { "$NESTQ_ENGINE_BIN" "$@"; }
   rustc_v="prebuilt $(basename "$NESTQ_ENGINE_BIN") ($(date -u -r "$NESTQ_ENGINE_BIN" '+%F %T UTC'))"
 else
-  bash scripts/ensure-rust.sh
+  bash scripts/build/ensure-rust.sh
   export PATH="$HOME/.cargo/bin:$PATH"
   cargo bench -p nestq --bench engine --no-run >/dev/null 2>&1 || cargo bench -p nestq --bench engine --no-run
   engine() { cargo bench -q -p nestq --bench engine -- "$@" 2>/dev/null; }
   rustc_v="$(rustc --version)"
 fi
-if wasm_on && [ ! -f pkg/dist/index.js ]; then echo "[bench] pkg/dist missing: run scripts/build.sh (or BENCH_NO_WASM=1)" >&2; exit 1; fi
+if wasm_on && [ ! -f pkg/dist/index.js ]; then echo "[bench] pkg/dist missing: run scripts/build/build.sh (or BENCH_NO_WASM=1)" >&2; exit 1; fi
 
 # tag: appends the load average at the start of the command and the repetition to each JSON line
 rep=0

@@ -5,7 +5,7 @@
 
 Reads the module that rustc links before wasm-bindgen and wasm-opt run
 (target/wasm-<variant>/wasm32-unknown-unknown/wasm/nestq_wasm.wasm, written by
-scripts/build-wasm.sh), because that one still has its "name" section; the shipped
+scripts/build/build-wasm.sh), because that one still has its "name" section; the shipped
 pkg/wasm/<variant>/nestq_wasm_bg.wasm has none. The shipped module is smaller (wasm-bindgen drops
 its `__wbindgen_describe_*` functions and wasm-opt shrinks the rest; the report gives the shipped
 code size next to this one), so the shares here are those of the code before those passes; the
@@ -152,7 +152,7 @@ def main():
     root = Path(__file__).resolve().parent.parent
     path = root / f'target/wasm-{variant}/wasm32-unknown-unknown/wasm/nestq_wasm.wasm'
     if not path.exists():
-        raise SystemExit(f'{path} is missing: run `bash scripts/build-wasm.sh {variant}` first')
+        raise SystemExit(f'{path} is missing: run `bash scripts/build/build-wasm.sh {variant}` first')
     buf = path.read_bytes()
     n_imported, sizes, names = 0, [], None
     for sid, sec in sections(buf):

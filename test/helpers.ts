@@ -59,7 +59,7 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** A complex number as `[re, im]`. */
 export type C = [number, number];
 
-/** What `scripts/gen_fixtures.py` writes to `test/fixtures/qutip/<name>.json`. */
+/** What `scripts/reference/gen_fixtures.py` writes to `test/fixtures/qutip/<name>.json`. */
 export interface QutipReference {
   times: number[];
   expect: Record<string, (number | C)[]>;

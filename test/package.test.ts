@@ -2,7 +2,9 @@
  * The published package: `npm pack` the repository, install the tarball into a fresh project
  * (dependencies from the registry), then (a) import `nestq` from plain Node ESM and solve,
  * (b) run the `nestq` bin through npx, (c) type-check a TypeScript consumer against the
- * shipped declarations.
+ * shipped declarations, (d) plot with the CLI once the optional `vega`/`vega-lite` peers are
+ * installed. Runtime dependencies are only what the bin needs (`commander`, `cli-progress`): the
+ * plotting stack is an optional peer, so installing nestq does not install it.
  */
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -83,6 +85,23 @@ describe('npm package', () => {
     if (pj.bin?.nestq) expect(packedFiles, 'the bin named in package.json').toContain(pj.bin.nestq.replace(/^\.\//, ''));
   });
 
+  it('runtime dependencies are the CLI\'s commander and cli-progress; vega and vega-lite are optional peers and not installed', () => {
+    const pj = JSON.parse(readFileSync(join(project, 'node_modules/nestq/package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+      peerDependencies?: Record<string, string>;
+      peerDependenciesMeta?: Record<string, { optional?: boolean }>;
+    };
+    expect(Object.keys(pj.dependencies ?? {}).sort()).toEqual(['cli-progress', 'commander']);
+    expect(pj.optionalDependencies ?? {}).toEqual({});
+    for (const peer of ['vega', 'vega-lite']) {
+      expect(pj.peerDependencies?.[peer], `${peer} is a peer dependency`).toBeDefined();
+      expect(pj.peerDependenciesMeta?.[peer]?.optional, `${peer} is an optional peer`).toBe(true);
+      expect(existsSync(join(project, 'node_modules', peer)), `${peer} is not installed with nestq`).toBe(false);
+    }
+    for (const dep of ['commander', 'cli-progress']) expect(existsSync(join(project, 'node_modules', dep)), dep).toBe(true);
+  });
+
   for (const threads of ['auto', 'false'] as const) {
     it(`(a) plain Node ESM imports nestq, init({threads: ${threads}}) and solves`, () => {
       const script = `
@@ -159,6 +178,15 @@ describe('npm package', () => {
     expect(existsSync(join(project, 'bad-out.json'))).toBe(false);
   });
 
+  it('(b) without vega/vega-lite, --plot fails before the run with the install command (exit status 1)', () => {
+    const r = run('npx', ['--no', 'nestq', 'run', 'node_modules/nestq/examples/nest_bridge.json', '--out', 'noplot.json', '--plot', 'noplot.svg', '--quiet'], project, 120_000);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('npm install vega');
+    expect(r.stderr).not.toMatch(/^\s+at /m); // a message, not a stack trace
+    expect(existsSync(join(project, 'noplot.json')), 'no solve ran').toBe(false);
+    expect(existsSync(join(project, 'noplot.svg'))).toBe(false);
+  });
+
   const consumer = `
     import { init, mesolve, NestqError, DensityMatrix, type MesolveResult, type NestqErrorCode, type ModelSpec } from 'nestq';
 
@@ -229,5 +257,15 @@ describe('npm package', () => {
     // wasm-bindgen's generated .d.ts names RequestInfo/BufferSource/WebAssembly: those need the DOM lib
     writeFileSync(join(project, 'tsconfig.strict-lib.json'), JSON.stringify(tsconfig(false, ['ES2022', 'ESNext.Disposable', 'DOM']), null, 2));
     ok(run(TSC, ['--noEmit', '-p', 'tsconfig.strict-lib.json'], project), 'tsc --noEmit (declarations)');
+  });
+
+  // Last: it adds the optional peers to the consumer project.
+  it('(d) after npm install vega vega-lite, npx nestq run --plot writes the SVG', () => {
+    const peers = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { peerDependencies: Record<string, string> };
+    const specs = ['vega', 'vega-lite'].map((p) => `${p}@${peers.peerDependencies[p]}`);
+    ok(run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...specs], project), 'npm install vega vega-lite');
+    const r = run('npx', ['--no', 'nestq', 'run', 'node_modules/nestq/examples/nest_bridge.json', '--out', 'plotted.json', '--plot', 'plotted.svg', '--quiet'], project, 120_000);
+    ok(r, 'npx nestq run --plot');
+    expect(readFileSync(join(project, 'plotted.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\s*$/);
   });
 });

@@ -115,8 +115,25 @@ interface RunOptions {
   threads?: number;
 }
 
+/**
+ * The plot module with its renderer loaded. `vega` and `vega-lite` are optional peer
+ * dependencies: a command with `--plot` calls this before its run, so a missing package fails
+ * at once (exit status 1, with the install command) and not after a long solve.
+ */
+async function plotter(): Promise<typeof import('./plot.js')> {
+  const plot = await import('./plot.js');
+  try {
+    await plot.loadPlotRenderer();
+  } catch (e) {
+    if (e instanceof plot.PlotDependencyError) throw new CliError(`--plot: ${e.message}`, 1);
+    throw e;
+  }
+  return plot;
+}
+
 async function run(specPath: string, opts: RunOptions): Promise<void> {
   const text = await readText(specPath);
+  const plot = opts.plot !== undefined ? await plotter() : undefined;
   const threads = opts.threads ?? 'auto';
   // 'auto' silently uses one thread where only one exists; an explicit request is announced.
   await init({ threads, quiet: opts.quiet || threads === 'auto' });
@@ -136,10 +153,9 @@ async function run(specPath: string, opts: RunOptions): Promise<void> {
     await writeText(opts.csv, resultToCSV(json));
     extra.push(`CSV -> ${opts.csv}`);
   }
-  if (opts.plot !== undefined) {
-    const { resultToSVG } = await import('./plot.js');
+  if (plot && opts.plot !== undefined) {
     const name = (JSON.parse(text) as ModelSpec).name;
-    await writeText(opts.plot, await resultToSVG(json, { title: name ?? basename(specPath) }));
+    await writeText(opts.plot, await plot.resultToSVG(json, { title: name ?? basename(specPath) }));
     extra.push(`plot -> ${opts.plot}`);
   }
   if (!opts.quiet) {
@@ -152,6 +168,7 @@ async function run(specPath: string, opts: RunOptions): Promise<void> {
 
 async function network(specPath: string, opts: { out: string; plot?: string; quiet?: boolean; threads?: number }): Promise<void> {
   const text = await readText(specPath);
+  const plot = opts.plot !== undefined ? await plotter() : undefined;
   const threads = opts.threads ?? 'auto';
   await init({ threads, quiet: opts.quiet || threads === 'auto' });
   const bar = progressBar(!opts.quiet && process.stderr.isTTY === true);
@@ -163,9 +180,8 @@ async function network(specPath: string, opts: { out: string; plot?: string; qui
   }
   for (const w of res.warnings) console.error(`nestq: warning: ${w}`);
   await writeText(opts.out, JSON.stringify(res.toJSON()));
-  if (opts.plot !== undefined) {
-    const { networkToSVG } = await import('./plot.js');
-    await writeText(opts.plot, await networkToSVG(res, { title: basename(specPath) }));
+  if (plot && opts.plot !== undefined) {
+    await writeText(opts.plot, await plot.networkToSVG(res, { title: basename(specPath) }));
   }
   if (!opts.quiet) {
     const s = res.stats as Record<string, number | string>;
@@ -247,6 +263,7 @@ async function trainCmd(configPath: string, opts: { out: string; data?: string; 
       data = await loadMnist(config.task.train ?? 5000, config.task.test ?? 1000);
     }
   }
+  const plot = opts.plot !== undefined ? await plotter() : undefined;
   const threads = opts.threads ?? 'auto';
   await init({ threads, quiet: opts.quiet || threads === 'auto' });
   const ckpt = join(opts.out, 'checkpoints');
@@ -275,9 +292,8 @@ async function trainCmd(configPath: string, opts: { out: string; data?: string; 
   await writeText(join(opts.out, 'result.json'), JSON.stringify(res));
   const csv = ['epoch,train_loss,train_acc,test_loss,test_acc,projections,wall_s', ...res.history.map((r) => [r.epoch, r.train_loss ?? NaN, r.train_acc ?? NaN, r.test_loss, r.test_acc, r.projections, r.wall_s].join(','))];
   await writeText(join(opts.out, 'history.csv'), `${csv.join('\n')}\n`);
-  if (opts.plot !== undefined) {
-    const { trainingCurvesToSVG } = await import('./plot.js');
-    await writeText(opts.plot, await trainingCurvesToSVG([{ label: basename(configPath), history: res.history }], { title: basename(configPath) }));
+  if (plot && opts.plot !== undefined) {
+    await writeText(opts.plot, await plot.trainingCurvesToSVG([{ label: basename(configPath), history: res.history }], { title: basename(configPath) }));
   }
   if (!opts.quiet) {
     const b = res.best;

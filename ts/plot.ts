@@ -1,11 +1,14 @@
 /**
  * SVG plots of a result with Vega-Lite, rendered headless by Vega (no DOM, no canvas needed).
- * Node-side helper of the CLI (`nestq run --plot FILE.svg`); it pulls in `vega` and
- * `vega-lite`, so it is not re-exported from the package's main module.
+ * Node-side helper of the CLI (`nestq run --plot FILE.svg`), not re-exported from the package's
+ * main module. `vega` and `vega-lite` are optional peer dependencies of nestq (a library or
+ * browser user does not install a plotting stack): they are imported on the first plot, and a
+ * {@link PlotDependencyError} says how to install them when they are missing.
  * @module
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type * as Vega from 'vega';
+import type * as VegaLite from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import { resultTable, type ResultSeries } from './csv.js';
 import type { MesolveResult } from './solve.js';
 import type { ResultJSON } from './spec.js';
@@ -305,9 +308,57 @@ export async function trainingCurvesToSVG(runs: TrainingRun[], options: PlotOpti
   return specToSVG(spec);
 }
 
+/** `vega` or `vega-lite` is not installed: plotting needs them (optional peer dependencies). */
+export class PlotDependencyError extends Error {
+  constructor(readonly missing: string) {
+    super(`plotting needs the optional packages vega and vega-lite (${missing} is not installed): npm install vega@^6 vega-lite@^6`);
+    this.name = 'PlotDependencyError';
+  }
+}
+
+/** The loaded optional peers. */
+export interface PlotRenderer {
+  vega: typeof Vega;
+  vegaLite: typeof VegaLite;
+}
+
+let renderer: Promise<PlotRenderer> | undefined;
+
+/** Whether a failed import means "the package is not installed" (not an error inside it). */
+function notInstalled(e: unknown, pkg: string): boolean {
+  const err = e as { code?: unknown; message?: unknown } | null;
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND' && err?.code !== 'MODULE_NOT_FOUND') return false;
+  return typeof err.message === 'string' && (err.message.includes(`'${pkg}'`) || err.message.includes(`"${pkg}"`));
+}
+
+async function importPeer<T>(pkg: 'vega' | 'vega-lite', load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (e) {
+    throw notInstalled(e, pkg) ? new PlotDependencyError(pkg) : e;
+  }
+}
+
+/**
+ * Imports `vega` and `vega-lite` once (every plot function calls it; the CLI calls it before a
+ * run with `--plot`, so a missing package fails before the solve, not after).
+ * @throws {@link PlotDependencyError} if either is not installed.
+ */
+export function loadPlotRenderer(): Promise<PlotRenderer> {
+  renderer ??= (async () => {
+    const [vega, vegaLite] = await Promise.all([importPeer('vega', () => import('vega')), importPeer('vega-lite', () => import('vega-lite'))]);
+    return { vega, vegaLite };
+  })().catch((e: unknown) => {
+    renderer = undefined; // a later call may find them (installed meanwhile)
+    throw e;
+  });
+  return renderer;
+}
+
 /** Renders a vega-lite specification to SVG text (headless vega view, no canvas). */
 export async function specToSVG(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec as vega.Spec), { renderer: 'none' });
+  const { vega, vegaLite } = await loadPlotRenderer();
+  const view = new vega.View(vega.parse(vegaLite.compile(spec).spec as Vega.Spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {

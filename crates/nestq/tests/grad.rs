@@ -1,6 +1,6 @@
 //! Adjoint gradients (`nestq::grad`): central finite differences of the same RK4
 //! discretisation, checkpoint invariance, memory accounting, input errors, and the PyTorch
-//! autograd golden fixtures of `scripts/torch_grad_reference.py`.
+//! autograd golden fixtures of `scripts/reference/torch_grad_reference.py`.
 
 use nestq::{mesolve, mesolve_grad, objective_value, GradOptions, Model, Objective};
 use serde_json::Value;
@@ -195,8 +195,8 @@ fn objective_json_round_trip() {
     assert_eq!(Objective::from_value(&Value::String("Z0".into())).unwrap(), Objective::final_observable("Z0"));
 }
 
-/// Golden fixtures from `scripts/torch_grad_reference.py` (RK4 unrolled in PyTorch, complex128,
-/// autograd): value and gradient agree to 1e-6 relative (measured: rounding level).
+/// Golden fixtures from `scripts/reference/torch_grad_reference.py` (RK4 unrolled in PyTorch,
+/// complex128, autograd): value and gradient agree to 1e-6 relative (measured: rounding level).
 #[test]
 fn torch_autograd_golden_fixtures() {
     let dir = root().join("test/fixtures/grad");

@@ -641,8 +641,8 @@ fn bad_input_names_the_field() {
 }
 
 /// Spike trains identical to Brian2 2.5 (`method='exact'`) on the deterministic networks of
-/// `scripts/brian2_reference.py` (which cross-checks Brian2 against an independent stepper), and
-/// V at the recorded samples to 1e-9 relative.
+/// `scripts/reference/brian2_reference.py` (which cross-checks Brian2 against an independent
+/// stepper), and V at the recorded samples to 1e-9 relative.
 #[test]
 fn spike_trains_match_brian2_fixtures() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/neural");
@@ -680,9 +680,9 @@ fn spike_trains_match_brian2_fixtures() {
 }
 
 /// Sub-threshold neurons joined by a bridge: V(t) and ⟨M⟩(t) converge, as dt → 0, to the
-/// joint-ODE reference of `scripts/neural_reference.py` (scipy DOP853, rtol = atol = 1e-12).
-/// The network holds I_q and γ constant over each step (operator splitting with piecewise-constant
-/// coupling), so the expected order is 1; the test measures it.
+/// joint-ODE reference of `scripts/reference/neural_reference.py` (scipy DOP853,
+/// rtol = atol = 1e-12). The network holds I_q and γ constant over each step (operator splitting
+/// with piecewise-constant coupling), so the expected order is 1; the test measures it.
 #[test]
 fn coupled_bridge_converges_to_the_joint_ode_reference() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../test/fixtures/neural");

@@ -253,9 +253,10 @@ fn nonneg(x: f64, path: &str, what: &str) -> Result<f64> {
 }
 
 /// `round(x/dt)` as a step count, with a warning when x is not on the grid.
-/// How a time is put on the step grid. Brian2 (2.5, checked by scripts/brian2_reference.py)
-/// rounds synaptic delays half up (`int(delay/dt + 0.5)`, its compiled spike queue) but
-/// truncates refractory periods and spike-generator times (`int(x/dt + 1e-3)`).
+/// How a time is put on the step grid. Brian2 (2.5, checked by
+/// scripts/reference/brian2_reference.py) rounds synaptic delays half up (`int(delay/dt + 0.5)`,
+/// its compiled spike queue) but truncates refractory periods and spike-generator times
+/// (`int(x/dt + 1e-3)`).
 #[derive(Clone, Copy)]
 pub(crate) enum Grid {
     /// Nearest step (delays, duration).

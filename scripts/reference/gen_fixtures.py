@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Regenerate the QuTiP golden fixtures for nestq.
 
-Usage:  /usr/bin/python3 scripts/gen_fixtures.py [NAME ...]
+Usage:  /usr/bin/python3 scripts/reference/gen_fixtures.py [NAME ...]
 
 Reads every model in test/fixtures/models/*.json (or only the NAMEs given), interprets it with
 QuTiP (4.7) following docs/model-format.md, integrates it with qutip.mesolve and writes
@@ -40,7 +40,7 @@ import numpy as np
 import qutip
 import scipy.linalg
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repository root
 MODEL_DIR = os.path.join(ROOT, "test", "fixtures", "models")
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "qutip")
 

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Brian2 golden fixtures for nestq's spiking-neuron layer (deterministic LIF networks).
 
-Usage:  /usr/bin/python3 scripts/brian2_reference.py [--out DIR] [--only NAME ...] [--list]
+Usage:  /usr/bin/python3 scripts/reference/brian2_reference.py [--out DIR] [--only NAME ...] [--list]
 
 For every network in NETWORKS below this script
 
@@ -47,7 +47,7 @@ import warnings
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # repository root
 OUT_DIR = os.path.join(ROOT, "test", "fixtures", "neural")
 
 SEMANTICS = [

@@ -4,7 +4,7 @@
 # fresh Debian 12 machine of this workplace. Idempotent: every step checks
 # first and skips what is already there. See docs/toolchain.md.
 #
-# Usage: scripts/setup-wasm-toolchain.sh [options] [WASM_BINDGEN_VERSION]
+# Usage: scripts/build/setup-wasm-toolchain.sh [options] [WASM_BINDGEN_VERSION]
 #   --wasm-bindgen-version V  wasm-bindgen-cli version; MUST equal the `wasm-bindgen`
 #                             crate version in the project's Cargo.lock
 #                             (default: $WASM_BINDGEN_VERSION or 0.2.129)

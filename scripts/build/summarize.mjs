@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 
 const file = process.argv[2];
 if (!file) {
-  console.error('usage: node scripts/summarize.mjs RESULT.json');
+  console.error('usage: node scripts/build/summarize.mjs RESULT.json');
   process.exit(2);
 }
 const r = JSON.parse(readFileSync(file, 'utf8'));

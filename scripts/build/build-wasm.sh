@@ -6,9 +6,9 @@
 # that both contain SIMD opcodes and that mt imports a shared memory, and records sizes (raw and
 # gzipped) in pkg/wasm/sizes.json.
 #
-# Usage: scripts/build-wasm.sh [st|mt|all]   (default all). Installs the toolchain if missing.
+# Usage: scripts/build/build-wasm.sh [st|mt|all]   (default all). Installs the toolchain if missing.
 set -Eeuo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."   # the repository root
 ROOT="$PWD"
 WHICH="${1:-all}"
 log() { printf '[build-wasm] %s\n' "$*" >&2; }
@@ -17,7 +17,7 @@ die() { printf '[build-wasm] ERROR: %s\n' "$*" >&2; exit 1; }
 TOOLS_DIR="${NESTQ_WASM_TOOLS_DIR:-$HOME/.local/share/nestq-wasm-tools}"
 WB_VERSION="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p' | head -1)"
 [ -n "$WB_VERSION" ] || die "cannot read the wasm-bindgen version from Cargo.lock"
-bash scripts/setup-wasm-toolchain.sh --wasm-bindgen-version "$WB_VERSION"
+bash scripts/build/setup-wasm-toolchain.sh --wasm-bindgen-version "$WB_VERSION"
 # shellcheck disable=SC1091
 . "$TOOLS_DIR/env.sh"
 [ "$(command -v cargo)" = "$TOOLS_DIR/bin/cargo" ] || die "cargo on PATH is $(command -v cargo), not Debian's via $TOOLS_DIR/bin"
