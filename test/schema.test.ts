@@ -2,7 +2,7 @@
  * The JSON Schemas of the input files (schema/*.schema.json, generated from the Rust types of
  * crates/nestq-schema, whose own tests hold them to the engine's parsers) against the TypeScript
  * types, the examples and the docs:
- *  (a) ts/generated/spec-types.ts is what scripts/gen-spec-types.mjs makes of the schemas now;
+ *  (a) ts/generated/spec-types.ts is what scripts/build/gen-spec-types.mjs makes of the schemas now;
  *  (b) every input file in examples/ (and the test fixtures and bench inputs) validates;
  *  (c) every ```json block of docs/model-format.md, docs/network-format.md and docs/training.md
  *      validates: a whole file against its schema, a documented fragment (a neuron, a synapse, …)
@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { generateSpecTypes, OUT } from '../scripts/gen-spec-types.mjs';
+import { generateSpecTypes, OUT } from '../scripts/build/gen-spec-types.mjs';
 
 /** Repository root (test/helpers.ts has it too, but imports the wasm facade). */
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,7 +73,7 @@ describe('schema', () => {
   it('(a) ts/generated/spec-types.ts is generated from the committed schemas', async () => {
     const want = await generateSpecTypes(ROOT);
     const have = readFileSync(OUT, 'utf8');
-    expect(have === want, `${relative(ROOT, OUT)} has drifted from schema/*.schema.json: run node scripts/gen-spec-types.mjs (after cargo run -p nestq-schema --bin gen-schema) and commit it`).toBe(true);
+    expect(have === want, `${relative(ROOT, OUT)} has drifted from schema/*.schema.json: run node scripts/build/gen-spec-types.mjs (after cargo run -p nestq-schema --bin gen-schema) and commit it`).toBe(true);
   });
 
   it('the schemas compile in ajv strict mode and declare draft 2020-12', () => {

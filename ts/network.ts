@@ -9,7 +9,7 @@ import { call } from './raw.js';
 import type { Distribution as DistributionSchema, Group, NetworkFile, Neuron, PerMember as PerMemberSchema } from './generated/spec-types.js';
 
 // The network-file types are generated from schema/network.schema.json (ts/generated/spec-types.ts,
-// scripts/gen-spec-types.mjs); these are the names this API has always used.
+// scripts/build/gen-spec-types.mjs); these are the names this API has always used.
 /** A seeded distribution: member (or synapse) m takes the m-th draw of the stream of `seed`. */
 export type Distribution = DistributionSchema;
 /** A group field: one number, one number per member, or a seeded distribution. */

@@ -2,7 +2,7 @@
  * TypeScript types of the model file, version 1 (docs/model-format.md) and of the result file.
  * The same JSON is read by the native `nestq` binary, the npm CLI, this API and the tests.
  *
- * The input types are generated (ts/generated/spec-types.ts, by scripts/gen-spec-types.mjs) from
+ * The input types are generated (ts/generated/spec-types.ts, by scripts/build/gen-spec-types.mjs) from
  * the JSON Schemas in schema/, which are generated from the Rust types of crates/nestq-schema;
  * the schemas are normative for field names and types. This module gives them the names the API
  * has always used. The result types below are written by hand.

@@ -10,7 +10,7 @@ import { call } from './raw.js';
 import type { Links, TrainingFile } from './generated/spec-types.js';
 
 // The training-config types are generated from schema/training.schema.json
-// (ts/generated/spec-types.ts, scripts/gen-spec-types.mjs); these are the names this API has always used.
+// (ts/generated/spec-types.ts, scripts/build/gen-spec-types.mjs); these are the names this API has always used.
 /** Links between distant hidden neurons (docs/training.md, "network.links"). */
 export type LinksConfig = Links;
 /** The training config, version 1 (every field and default: docs/training.md). */

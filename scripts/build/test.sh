@@ -14,6 +14,8 @@ t0=$(date +%s)
 stamp() { echo "[nestq test] $* ($(( $(date +%s) - t0 )) s)"; }
 bash scripts/build/ensure-rust.sh
 export PATH="$HOME/.cargo/bin:$PATH"
+# the benchmark networks are generated, not committed; the schema tests read them too
+node bench/make_networks.mjs
 stamp "cargo test --workspace --release"
 cargo test --workspace --release
 # `npm install`, not `npm ci`: this registry's npm 11 writes lock files that its own `npm ci`

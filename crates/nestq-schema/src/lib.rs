@@ -4,7 +4,7 @@
 //! training config (`docs/training.md`) are described here once, as serde types that derive
 //! [`schemars::JsonSchema`]. From them `cargo run -p nestq-schema --bin gen-schema` writes
 //! `schema/model.schema.json`, `schema/network.schema.json` and `schema/training.schema.json`
-//! (JSON Schema 2020-12, committed), and `scripts/gen-spec-types.mjs` turns those into the
+//! (JSON Schema 2020-12, committed), and `scripts/build/gen-spec-types.mjs` turns those into the
 //! TypeScript types of `ts/generated/spec-types.ts`. The schemas are normative for field names
 //! and types; the docs explain them.
 //!

@@ -305,14 +305,20 @@ pub struct Solver {
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "Method")]
     pub method: Option<Method>,
-    /// Relative tolerance of the adaptive methods (> 0, default 1e-6, QuTiP's).
+    /// Relative tolerance of the adaptive methods (0 < rtol < 1, default 1e-6, QuTiP's).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    pub rtol: Option<f64>,
+    /// Absolute tolerance of the adaptive methods (0 ≤ atol < 1: ρ's entries are at most 1 in
+    /// modulus; default 1e-8, QuTiP's).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "f64", range(min = 0), extend("exclusiveMaximum" = 1))]
+    pub atol: Option<f64>,
+    /// Wall-clock limit of one solve in seconds (> 0; default none). Reaching it fails with
+    /// error code `timeout` at `$.solver.timeout`, naming the time reached.
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
-    pub rtol: Option<f64>,
-    /// Absolute tolerance of the adaptive methods (≥ 0, default 1e-8, QuTiP's).
-    #[serde(default, deserialize_with = "some")]
-    #[schemars(with = "f64", range(min = 0))]
-    pub atol: Option<f64>,
+    pub timeout: Option<f64>,
     /// Fixed step (> 0, model time unit): the step of `rk4` (the last step of each output
     /// interval is shortened to land on the output time) and the Trotter step of `mpo` (each
     /// output interval is divided into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).

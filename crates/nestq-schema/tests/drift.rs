@@ -15,7 +15,7 @@ fn committed_schemas_are_generated_from_the_types() {
     }
     assert!(
         stale.is_empty(),
-        "the committed JSON Schemas have drifted from crates/nestq-schema:\n  {}\nRegenerate them with\n  cargo run -p nestq-schema --bin gen-schema\nthen regenerate the TypeScript types with\n  node scripts/gen-spec-types.mjs\nand commit schema/ and ts/generated/.",
+        "the committed JSON Schemas have drifted from crates/nestq-schema:\n  {}\nRegenerate them with\n  cargo run -p nestq-schema --bin gen-schema\nthen regenerate the TypeScript types with\n  node scripts/build/gen-spec-types.mjs\nand commit schema/ and ts/generated/.",
         stale.join("\n  ")
     );
 }

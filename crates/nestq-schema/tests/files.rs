@@ -86,7 +86,7 @@ fn bench_inputs_are_read_by_schema_and_engine() {
         kind.engine_read(&v).unwrap_or_else(|e| panic!("{rel}: the engine refuses it: {e}"));
         n += 1;
     }
-    assert!(n >= 4, "{n} bench inputs");
+    assert!(n >= 4, "{n} bench inputs (bench/networks/*.json are generated: node bench/make_networks.mjs, which npm test runs)");
 }
 
 /// The ```json blocks of the format docs that are whole files (the top-level keys each format

@@ -20,7 +20,7 @@ pub fn model_dense() -> Value {
         "observables": {"z": "Z0"},
         "measures": ["purity", "entropy:1"],
         "solver": {"method": "dopri5", "rtol": 1e-6, "atol": 1e-8, "dt": 0.1, "max_steps": 100000, "renormalize": false,
-                   "memory_budget_mb": 100, "krylov_dim": 4, "physicality": true}
+                   "memory_budget_mb": 100, "krylov_dim": 4, "physicality": true, "timeout": 60}
     })
 }
 
