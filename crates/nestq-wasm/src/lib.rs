@@ -475,15 +475,13 @@ impl RawModel {
     #[wasm_bindgen(js_name = mesolveWith)]
     pub fn mesolve_with(&self, names: Vec<String>, values: &[f64], progress: Option<js_sys::Function>) -> JsResult<RawResult> {
         let ov = overrides(&names, values)?;
-        let l = self.model.lindbladian_with(&ov).map_err(js_error)?;
-        let obs: Vec<_> = self.model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
         let m = &self.model;
         let r = match &progress {
             Some(f) => {
                 let mut p = progress_fn(f);
-                nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, Some(&mut p))
+                nestq::solve::mesolve_with(m, &ov, Some(&mut p))
             }
-            None => in_pool(|| nestq::mesolve_lindbladian(&l, &m.initial, &m.times, &obs, &m.measures, &m.solver, None)),
+            None => in_pool(|| nestq::solve::mesolve_with(m, &ov, None)),
         };
         r.map(|result| RawResult { dims: m.dims.clone(), result }).map_err(js_error)
     }

@@ -3,7 +3,7 @@
 
 use crate::error::Result;
 use crate::model::Model;
-use crate::solve::{mesolve, SolveResult};
+use crate::solve::{mesolve, mesolve_with, SolveResult};
 use std::collections::BTreeMap;
 
 #[cfg(feature = "parallel")]
@@ -23,11 +23,7 @@ pub fn mesolve_batch(models: &[Model]) -> Vec<Result<SolveResult>> {
 
 /// Solves one model for many parameter sets (each overriding some of `parameters`).
 pub fn mesolve_sweep(model: &Model, sets: &[BTreeMap<String, f64>]) -> Vec<Result<SolveResult>> {
-    let run = |p: &BTreeMap<String, f64>| -> Result<SolveResult> {
-        let l = model.lindbladian_with(p)?;
-        let obs: Vec<_> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
-        crate::solve::mesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, None)
-    };
+    let run = |p: &BTreeMap<String, f64>| -> Result<SolveResult> { mesolve_with(model, p, None) };
     #[cfg(feature = "parallel")]
     {
         sets.par_iter().map(|p| crate::par::without_team(|| run(p))).collect()

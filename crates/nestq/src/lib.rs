@@ -71,6 +71,6 @@ pub use grad::{mesolve_grad, objective_terms, objective_value, GradOptions, Grad
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use model::{Measure, Method, Model, SolverOptions};
 pub use mpo::{mesolve_mpo, Mpo, MpoOptions, MpoStats};
-pub use solve::{mesolve, mesolve_lindbladian, Evolver, SolveResult};
+pub use solve::{mesolve, mesolve_lindbladian, mesolve_with, Evolver, SolveResult};
 pub use sparse::Csr;
 pub use steady::{steadystate, SteadyState};

@@ -371,16 +371,31 @@ impl Model {
         self.lindbladian_with(&BTreeMap::new())
     }
 
-    /// The generator with some parameters overridden (unknown names are an error).
-    pub fn lindbladian_with(&self, overrides: &BTreeMap<String, f64>) -> Result<Lindbladian> {
-        if !self.dense {
-            return Err(Error::model("$.dims", format!("{} sites are too many for dense objects within the memory budget; only method mpo applies to this model", self.dims.len())));
-        }
+    /// Errors naming the first override that is not a parameter of the model.
+    fn check_overrides(&self, overrides: &BTreeMap<String, f64>) -> Result<()> {
         for k in overrides.keys() {
             if !self.parameters.contains_key(k) {
                 return Err(Error::arg(format!("parameters.{k}"), format!("unknown parameter '{k}' (the model defines: {})", self.parameters.keys().cloned().collect::<Vec<_>>().join(", "))));
             }
         }
+        Ok(())
+    }
+
+    /// The same model with some named parameters replaced (unknown names are an error naming
+    /// them).
+    pub fn with_parameters(&self, overrides: &BTreeMap<String, f64>) -> Result<Model> {
+        self.check_overrides(overrides)?;
+        let mut m = self.clone();
+        m.parameters.extend(overrides.iter().map(|(k, v)| (k.clone(), *v)));
+        Ok(m)
+    }
+
+    /// The generator with some parameters overridden (unknown names are an error).
+    pub fn lindbladian_with(&self, overrides: &BTreeMap<String, f64>) -> Result<Lindbladian> {
+        if !self.dense {
+            return Err(Error::model("$.dims", format!("{} sites are too many for dense objects within the memory budget; only method mpo applies to this model", self.dims.len())));
+        }
+        self.check_overrides(overrides)?;
         let val = |s: &Scalar| -> C64 {
             match s {
                 Scalar::Num(c) => *c,

@@ -2,14 +2,17 @@
 //! diagnostics at the output times (QuTiP's `mesolve` in function and tolerances).
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::integrate::{self, Observer, Tolerances};
-use crate::lindblad::{Lindbladian, SuperOp};
+use crate::integrate::{self, Observer};
+use crate::lindblad::Lindbladian;
 use crate::measures;
 use crate::model::{Measure, Method, Model, SolverOptions};
 use crate::sparse::Csr;
 use crate::C64;
 use nalgebra::DMatrix;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+mod integrators;
 
 use crate::guard::{check_scale, check_steps, modulation_max, Deadline, TermScale};
 pub use crate::result::{ExpectSeries, Physicality, Progress, RunStats, SolveResult};
@@ -102,12 +105,24 @@ impl Observer for Recorder<'_, '_> {
     }
 }
 
-/// Solves the model's master equation (see [`mesolve_lindbladian`]).
+/// Solves the model's master equation (see [`mesolve_with`]).
 pub fn mesolve(model: &Model, progress: Option<Progress>) -> Result<SolveResult> {
+    mesolve_with(model, &BTreeMap::new(), progress)
+}
+
+/// Solves the model with some of its named parameters overridden (unknown names are an error
+/// naming them): the one entry through which every front end solves a model — [`mesolve`],
+/// the native CLI, parameter sweeps ([`crate::batch`]) and the WebAssembly bindings. Method
+/// `mpo` goes to [`crate::mpo::mesolve_mpo`], every other method to the dense driver
+/// [`mesolve_lindbladian`].
+pub fn mesolve_with(model: &Model, overrides: &BTreeMap<String, f64>, progress: Option<Progress>) -> Result<SolveResult> {
     if model.solver.method == Method::Mpo {
-        return crate::mpo::mesolve_mpo(model, progress);
+        if overrides.is_empty() {
+            return crate::mpo::mesolve_mpo(model, progress);
+        }
+        return crate::mpo::mesolve_mpo(&model.with_parameters(overrides)?, progress);
     }
-    let l = model.lindbladian()?;
+    let l = model.lindbladian_with(overrides)?;
     let obs: Vec<(String, Csr)> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
     mesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
 }
@@ -169,13 +184,12 @@ pub fn mesolve_lindbladian(
     let scales: Vec<TermScale<'_>> = scales.iter().map(|(p, n)| TermScale { path: p, norm: *n }).collect();
     let (norm, largest) = check_scale(&scales, times)?;
     let (method, reason) = choose_method(l, solver);
-    if method == Method::Mpo {
-        return Err(Error::model("$.solver.method", "method mpo works from the model file (use mesolve with the Model), not from a dense generator"));
-    }
     check_steps(norm, largest, times, method, solver)?;
     let herm = l.is_hermiticity_preserving();
+    let integ = integrators::integrator_for(method, solver)?;
+    integ.check(l, herm)?;
     // the matrix-form right-hand side, for the methods that evaluate it
-    let mut compiled = if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov | Method::Cheby) { Some(l.compile()) } else { None };
+    let mut compiled = if integ.uses_rhs() { Some(l.compile()) } else { None };
     if solver.renormalize {
         warnings.push("renormalize is on: ρ is replaced by (ρ+ρ†)/(2 Tr ρ) after every step, which hides integration error and changes non-trace-preserving dynamics".into());
     }
@@ -200,13 +214,13 @@ pub fn mesolve_lindbladian(
             }
         }
     };
-    let rk_method = matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto);
-    if herm && rk_method {
+    let symmetrise = herm && integ.symmetrises_steps();
+    if symmetrise {
         if let Some(r) = compiled.as_mut() {
             r.set_input_projection(false);
         }
     }
-    let proj: integrate::Projection = if renormalize || (herm && rk_method) { Some((&project, renormalize)) } else { None };
+    let proj: integrate::Projection = if renormalize || symmetrise { Some((&project, renormalize)) } else { None };
     let t0 = times[0];
     let span = times[times.len() - 1] - t0;
     let mut rec = Recorder {
@@ -227,60 +241,12 @@ pub fn mesolve_lindbladian(
         outputs: 0,
     };
     let y0: Vec<C64> = rho0.as_slice().to_vec();
-    let tol = Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps };
     let uses_rhs = compiled.is_some();
-    let mut rhs_slot = compiled.as_mut();
-    let mut rhs = || rhs_slot.take().expect("compiled right-hand side");
-    let mut integrate_all = || -> Result<integrate::Stats> {
-        Ok(match method {
-            Method::Rk4 => {
-                let dt = solver.dt.ok_or_else(|| Error::model("$.solver.dt", "method rk4 needs a step size dt"))?;
-                integrate::rk4(rhs(), &y0, times, dt, &mut rec, proj)?
-            }
-            Method::Dopri5 | Method::Auto => integrate::dopri5(rhs(), &y0, times, tol, &mut rec, proj)?,
-            Method::Expm => {
-                if !l.is_time_independent() {
-                    return Err(Error::model("$.solver.method", "expm needs a time-independent generator (use dopri5 or trbdf2)"));
-                }
-                if solver.renormalize {
-                    return Err(Error::model("$.solver.renormalize", "renormalize applies after integrator steps; expm has none (use dopri5 or rk4)"));
-                }
-                integrate::expm::propagate_with_generator(n * n, |dense| l.superop_entries(0.0, |i, j, v| dense[(i, j)] += v), &y0, times, solver.memory_budget, &mut rec)?
-            }
-            Method::Krylov => {
-                if !l.is_time_independent() {
-                    return Err(Error::model("$.solver.method", "krylov needs a time-independent generator (use dopri5 or trbdf2)"));
-                }
-                if solver.renormalize {
-                    return Err(Error::model("$.solver.renormalize", "renormalize is not available with krylov (use dopri5 or rk4)"));
-                }
-                let anorm = generator_norm_estimate(l);
-                integrate::krylov::propagate(rhs(), &y0, times, solver.krylov_dim, solver.rtol, anorm, solver.max_steps, &mut rec)?
-            }
-            Method::Cheby => {
-                if solver.renormalize {
-                    return Err(Error::model("$.solver.renormalize", "renormalize is not available with cheby (use dopri5 or rk4)"));
-                }
-                if !herm {
-                    return Err(Error::model("$.solver.method", "cheby needs a Hermiticity-preserving generator (Hermitian H and a Hermitian coefficient matrix); use dopri5 or krylov"));
-                }
-                let fov = integrate::cheby::field_box(l)?;
-                let r = rhs();
-                r.set_input_projection(false);
-                integrate::cheby::propagate(r, &y0, times, fov, solver.rtol, solver.atol, solver.max_steps, &mut rec)?
-            }
-            Method::Trbdf2 => {
-                let mut sup = SuperOp::new(l, solver.memory_budget)?;
-                integrate::trbdf2::propagate(&mut sup, &y0, times, tol, &mut rec, proj)?
-            }
-            Method::Mpo => unreachable!("handled above"),
-        })
-    };
+    let mut integrate_all = || integ.integrate(integrators::DenseProblem { l, rhs: compiled.as_mut(), y0: &y0, times, proj }, &mut rec);
     // Large models: the right-hand side's parallel loops run on a persistent team of spinning
     // threads for the whole integration instead of one rayon fork–join each (crate::par).
-    let istats = if uses_rhs && n >= crate::lindblad::PAR_MIN_N { crate::par::with_team(integrate_all)? } else { integrate_all()? };
-    let mut istats = istats;
-    if matches!(method, Method::Rk4 | Method::Dopri5 | Method::Auto | Method::Krylov | Method::Cheby) {
+    let mut istats = if uses_rhs && n >= crate::lindblad::PAR_MIN_N { crate::par::with_team(integrate_all)? } else { integrate_all()? };
+    if uses_rhs {
         istats.rhs_evals = istats.rhs_evals.max(compiled.as_ref().map_or(0, |r| r.evals));
     }
     if solver.physicality && !rec.phys.min_eigenvalue.is_empty() {
