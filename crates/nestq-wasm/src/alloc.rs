@@ -4,7 +4,7 @@
 //! (`library/std/src/sys/alloc/wasm.rs`). A batch of small independent solves (1000 two-qubit
 //! bridges, each a few hundred small allocations for its generator, its CP analysis and its
 //! result) then spends its time bouncing that lock between the workers: two threads ran such a
-//! batch no faster than one (bench/RESULTS.md, sessions 3–5). This wrapper keeps, per thread,
+//! batch no faster than one (bench/history/diary.md, sessions 3–5). This wrapper keeps, per thread,
 //! LIFO free lists of blocks in nine power-of-two size classes (16 B … 4 KiB, at most 64 blocks
 //! each); only cache misses, overflows and larger blocks reach dlmalloc.
 //!

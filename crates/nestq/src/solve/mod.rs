@@ -143,7 +143,7 @@ pub fn choose_method(l: &Lindbladian, solver: &SolverOptions) -> (Method, String
     }
     // Oscillation-dominated (the field of values is a thin box along the imaginary axis): the
     // Chebyshev expansion needs about 2.4× fewer evaluations than dopri5 on the Ising chains
-    // and no orthogonalisation (bench/RESULTS.md, session 5).
+    // and no orthogonalisation (bench/history/diary.md, session 5).
     if l.is_hermiticity_preserving() {
         if let Ok(b) = integrate::cheby::field_box(l) {
             if b.aspect() >= AUTO_CHEBY_ASPECT {
@@ -153,7 +153,7 @@ pub fn choose_method(l: &Lindbladian, solver: &SolverOptions) -> (Method, String
             }
         }
     }
-    // Measured on the dissipative Ising chain (bench/RESULTS.md): dopri5 beat Krylov at N = 6
+    // Measured on the dissipative Ising chain (bench/history/diary.md, session 1): dopri5 beat Krylov at N = 6
     // (1.27 s vs 1.77 s) and N = 8 (36 s vs 47 s); Krylov's Gram–Schmidt costs more than the
     // extra Runge–Kutta stages for Hamiltonian-dominated generators.
     (Method::Dopri5, format!("time-independent but large (superoperator {m}×{m}): adaptive Dormand–Prince 5(4) on the matrix-form RHS (measured faster than Krylov on oscillatory chains)"))
