@@ -28,6 +28,20 @@ pub(crate) fn modulation_max(m: &crate::coef::Modulation, t0: f64, t1: f64) -> f
     }
 }
 
+/// The term scales of a dense generator over `[t0, t1]`: for each term its label and
+/// `2|c|·max|f|·‖A‖₁‖B‖₁` (Hamiltonian terms `2|c|·max|f|·‖H‖₁`), the 1-norm bounds of
+/// [`crate::solve::generator_norm_estimate`].
+pub(crate) fn term_scales(l: &crate::lindblad::Lindbladian, t0: f64, t1: f64) -> Vec<(String, f64)> {
+    let mut out = Vec::new();
+    for h in &l.hamiltonian {
+        out.push((h.label.clone(), 2.0 * h.coef.amp.norm() * modulation_max(&h.coef.modulation, t0, t1) * h.op.norm1()));
+    }
+    for d in &l.dissipators {
+        out.push((d.label.clone(), 2.0 * d.rate.amp.norm() * modulation_max(&d.rate.modulation, t0, t1) * d.a.norm1() * d.b.norm1()));
+    }
+    out
+}
+
 /// Refuses generators whose scale no method can integrate, before any work: a term whose
 /// coefficient times its operator norm overflows (error at the term's path) and a norm–time
 /// product beyond [`MAX_NORM_TIME`] (error at the largest term). Returns the norm bound and the

@@ -1750,6 +1750,7 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
             cp_min_eigenvalue: if model.dense { model.lindbladian()?.cp_report().min_eigenvalue } else { f64::NAN },
             warnings,
             mpo: Some(stats),
+            mc: None,
         },
     })
 }

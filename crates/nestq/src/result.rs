@@ -47,6 +47,8 @@ pub struct RunStats {
     pub warnings: Vec<String>,
     /// Method `mpo` only: truncation and Trotter errors, bond dimension (see [`crate::mpo`]).
     pub mpo: Option<MpoStats>,
+    /// Method `mcsolve` only: the ensemble (see [`crate::mcsolve`]).
+    pub mc: Option<McStats>,
 }
 
 /// Result of [`mesolve`].
@@ -105,6 +107,35 @@ pub struct MpoStats {
     /// Largest |Tr ρ − 1| divided out by renormalisation (0 without it).
     pub max_renormalization: f64,
     /// True when the final state was not materialised (beyond the memory budget).
+    pub final_state_omitted: bool,
+}
+
+/// The ensemble of an `mcsolve` run (in the result file as `std_expect` and `trajectories`).
+#[derive(Clone, Debug, Default)]
+pub struct McStats {
+    /// Trajectories run (≤ `ntraj`; fewer when `target_tol` was reached), counting the no-jump
+    /// trajectory of improved sampling.
+    pub ntraj: usize,
+    /// The ensemble's seed (given or drawn from the clock).
+    pub seed: u64,
+    /// Standard error of each observable's mean at each output time (same order as `expect`;
+    /// for a complex series, of its real and imaginary parts together):
+    /// `sqrt(Var/(m − 1))` over the m sampled trajectories (with improved sampling, times the
+    /// weight `1 − p₀` of the jump trajectories).
+    pub std_expect: Vec<Vec<f64>>,
+    /// Jump times of each trajectory (QuTiP's `col_times`).
+    pub col_times: Vec<Vec<f64>>,
+    /// Which collapse operator jumped, index into `collapse_ops` (QuTiP's `col_which`).
+    pub col_which: Vec<Vec<usize>>,
+    /// Labels of the collapse operators (JSON paths, or the cross terms they diagonalise).
+    pub collapse_ops: Vec<String>,
+    /// Improved sampling: the probability p₀ of no jump over the whole span.
+    pub no_jump_probability: Option<f64>,
+    /// With `keep_runs_results`: `runs_expect[k][i][t]`, trajectory k, observable i, time t.
+    pub runs_expect: Option<Vec<Vec<Vec<C64>>>>,
+    /// `target_tol` given and met.
+    pub target_tol_reached: Option<bool>,
+    /// True when the averaged final state was not formed (beyond the memory budget).
     pub final_state_omitted: bool,
 }
 
@@ -169,6 +200,38 @@ impl SolveResult {
                 "final_state_omitted": m.final_state_omitted,
                 "bond_dims": m.bond_dims,
                 "cumulative_truncation_error": m.cumulative_truncation_error,
+            }));
+        }
+        if let Some(m) = &st.mc {
+            let mut se = serde_json::Map::new();
+            for (e, v) in self.expect.iter().zip(&m.std_expect) {
+                se.insert(e.name.clone(), json!(v));
+            }
+            out.as_object_mut().expect("result object").insert("std_expect".into(), Value::Object(se));
+            let runs = m.runs_expect.as_ref().map(|r| {
+                let per: Vec<Value> = r
+                    .iter()
+                    .map(|traj| {
+                        let mut o = serde_json::Map::new();
+                        for (e, v) in self.expect.iter().zip(traj) {
+                            let vals: Value = if e.real { json!(v.iter().map(|z| z.re).collect::<Vec<_>>()) } else { Value::Array(v.iter().map(|z| complex_json(*z)).collect()) };
+                            o.insert(e.name.clone(), vals);
+                        }
+                        Value::Object(o)
+                    })
+                    .collect();
+                Value::Array(per)
+            });
+            out.as_object_mut().expect("result object").insert("trajectories".into(), json!({
+                "ntraj": m.ntraj,
+                "seed": m.seed,
+                "collapse_ops": m.collapse_ops,
+                "col_times": m.col_times,
+                "col_which": m.col_which,
+                "no_jump_probability": m.no_jump_probability,
+                "target_tol_reached": m.target_tol_reached,
+                "final_state_omitted": m.final_state_omitted,
+                "runs_expect": runs,
             }));
         }
         out

@@ -292,6 +292,15 @@ impl Csr {
         Ok(())
     }
 
+    /// The 1-norm `max_j Σ_i |a_ij|` (largest absolute column sum).
+    pub fn norm1(&self) -> f64 {
+        let mut col = vec![0.0; self.ncols];
+        for (_, j, v) in self.triplets() {
+            col[j] += v.norm();
+        }
+        col.into_iter().fold(0.0, f64::max)
+    }
+
     /// Sparse matrix–vector product `y += α·A·x`.
     pub fn matvec_acc(&self, alpha: C64, x: &[C64], y: &mut [C64]) {
         for i in 0..self.nrows {

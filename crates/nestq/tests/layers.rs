@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Lowest layer first.
 const LAYERS: &[(&str, &[&str])] = &[
-    ("foundation", &["error", "clock", "json", "par", "coef", "sparse"]),
+    ("foundation", &["error", "clock", "json", "par", "coef", "sparse", "rng"]),
     ("operators and measures", &["ops", "measures"]),
     // the model builds its generator (`Model::lindbladian_with`), so the generator sits below
     // it for now; moving that build into the generator layer (one term list read by the
@@ -21,7 +21,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("model file", &["model"]),
     ("integrators", &["integrate"]),
     ("solver support", &["result", "guard"]),
-    ("solvers", &["mpo", "steady", "grad"]),
+    ("solvers", &["mpo", "steady", "grad", "mcsolve"]),
     ("solver entry", &["solve", "load"]),
     ("applications", &["batch", "neural"]),
     ("training", &["train"]),

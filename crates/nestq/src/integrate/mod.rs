@@ -14,6 +14,7 @@
 //!   Shampine 1996), L-stable, for stiff problems, with sparse LU solves.
 
 pub mod cheby;
+pub mod dp5;
 pub mod expm;
 pub mod krylov;
 pub mod trbdf2;
@@ -217,40 +218,7 @@ fn err_norm(e: &[C64], y0: &[C64], y1: &[C64], tol: &Tolerances) -> f64 {
 /// (β = 0.04, safety 0.9, step ratio in [0.2, 10]) and Hairer's initial-step heuristic.
 /// Error norm: RMS over entries of `|e_i| / (atol + rtol·max(|y_i|, |y_new_i|))`.
 pub fn dopri5(f: &mut dyn Rhs, y0: &[C64], times: &[f64], tol: Tolerances, obs: &mut dyn Observer, proj: Projection) -> Result<Stats> {
-    const C2: f64 = 1.0 / 5.0;
-    const C3: f64 = 3.0 / 10.0;
-    const C4: f64 = 4.0 / 5.0;
-    const C5: f64 = 8.0 / 9.0;
-    const A21: f64 = 1.0 / 5.0;
-    const A31: f64 = 3.0 / 40.0;
-    const A32: f64 = 9.0 / 40.0;
-    const A41: f64 = 44.0 / 45.0;
-    const A42: f64 = -56.0 / 15.0;
-    const A43: f64 = 32.0 / 9.0;
-    const A51: f64 = 19372.0 / 6561.0;
-    const A52: f64 = -25360.0 / 2187.0;
-    const A53: f64 = 64448.0 / 6561.0;
-    const A54: f64 = -212.0 / 729.0;
-    const A61: f64 = 9017.0 / 3168.0;
-    const A62: f64 = -355.0 / 33.0;
-    const A63: f64 = 46732.0 / 5247.0;
-    const A64: f64 = 49.0 / 176.0;
-    const A65: f64 = -5103.0 / 18656.0;
-    const A71: f64 = 35.0 / 384.0;
-    const A73: f64 = 500.0 / 1113.0;
-    const A74: f64 = 125.0 / 192.0;
-    const A75: f64 = -2187.0 / 6784.0;
-    const A76: f64 = 11.0 / 84.0;
-    const E1: f64 = 71.0 / 57600.0;
-    const E3: f64 = -71.0 / 16695.0;
-    const E4: f64 = 71.0 / 1920.0;
-    const E5: f64 = -17253.0 / 339200.0;
-    const E6: f64 = 22.0 / 525.0;
-    const E7: f64 = -1.0 / 40.0;
-    const BETA: f64 = 0.04;
-    const SAFE: f64 = 0.9;
-    const FAC1: f64 = 0.2;
-    const FAC2: f64 = 10.0;
+    use dp5::tableau::*;
 
     check_times(times)?;
     if !(tol.rtol > 0.0 && tol.atol >= 0.0) {

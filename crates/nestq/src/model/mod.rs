@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 mod solver;
 use solver::parse_solver;
-pub use solver::{Method, MpoOptions, SolverOptions};
+pub use solver::{McOptions, Method, MpoOptions, SolverOptions};
 
 /// A number or a parameter name.
 #[derive(Clone, Debug, PartialEq)]
@@ -99,6 +99,25 @@ pub enum Measure {
     LogNegativity(usize, usize),
     /// Fidelity with the initial state.
     Fidelity,
+}
+
+impl Measure {
+    /// The measure of `rho` (sites of dimensions `dims`; `rho0` is the initial state, for
+    /// [`Measure::Fidelity`]). Definitions and conventions: [`crate::measures`].
+    pub fn evaluate(&self, rho: &DMatrix<C64>, rho0: &DMatrix<C64>, dims: &[usize]) -> Result<f64> {
+        use crate::measures as ms;
+        Ok(match self {
+            Measure::Purity => ms::purity(rho),
+            Measure::Trace => rho.trace().re,
+            Measure::Entropy => ms::entropy_vn(rho),
+            Measure::EntropyOf(s) => ms::entropy_of(rho, dims, &[*s])?,
+            Measure::MutualInfo(a, b) => ms::mutual_information(rho, dims, *a, *b)?,
+            Measure::Concurrence(a, b) => ms::concurrence(rho, dims, *a, *b)?,
+            Measure::Negativity(a, b) => ms::negativity(rho, dims, *a, *b)?,
+            Measure::LogNegativity(a, b) => ms::log_negativity(rho, dims, *a, *b)?,
+            Measure::Fidelity => ms::fidelity(rho0, rho),
+        })
+    }
 }
 
 /// A parsed, validated model file.

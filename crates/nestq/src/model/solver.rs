@@ -25,6 +25,8 @@ pub enum Method {
     Trbdf2,
     /// Matrix-product-operator TEBD (see [`crate::mpo`]).
     Mpo,
+    /// Quantum-jump (Monte Carlo wave-function) trajectories (see [`crate::mcsolve`]).
+    Mcsolve,
 }
 
 impl Method {
@@ -39,6 +41,7 @@ impl Method {
             Method::Cheby => "cheby",
             Method::Trbdf2 => "trbdf2",
             Method::Mpo => "mpo",
+            Method::Mcsolve => "mcsolve",
         }
     }
 }
@@ -66,6 +69,9 @@ pub struct SolverOptions {
     pub physicality: bool,
     /// Options of method `mpo` (`chi_max`, `chi_min`, `cutoff`, `order`, `trotter_check`).
     pub mpo: MpoOptions,
+    /// Options of method `mcsolve` (`ntraj`, `seed`, `target_tol`, `improved_sampling`,
+    /// `keep_runs_results`, `norm_tol`).
+    pub mc: McOptions,
     /// Wall-clock limit of one solve in seconds (`None`: no limit). A solve that reaches it
     /// fails with [`ErrorCode::Timeout`], naming the time it had reached.
     pub timeout: Option<f64>,
@@ -84,6 +90,7 @@ impl Default for SolverOptions {
             krylov_dim: 16,
             physicality: true,
             mpo: MpoOptions::default(),
+            mc: McOptions::default(),
             timeout: None,
         }
     }
@@ -112,6 +119,90 @@ impl Default for MpoOptions {
     fn default() -> Self {
         MpoOptions { chi_max: 64, chi_min: 1, cutoff: 1e-10, order: 2, trotter_check: true }
     }
+}
+
+/// Options of method `mcsolve` (`$.solver` keys; QuTiP 5 `mcsolve` names and defaults). The
+/// integration tolerances are `$.solver.rtol`/`atol`, the step limit per trajectory
+/// `$.solver.max_steps`, the wall-clock limit `$.solver.timeout`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct McOptions {
+    /// Number of trajectories (default 500, ≥ 1); the most run when `target_tol` is given.
+    pub ntraj: usize,
+    /// Seed of the ensemble (trajectory k draws from the stream
+    /// [`crate::rng::stream_seed`]`(seed, k)`); `None`: drawn from the clock and reported in the
+    /// result, so every run can be repeated.
+    pub seed: Option<u64>,
+    /// Stop once every expectation's standard error is at most `atol + rtol·|mean|`
+    /// (`target_tol` as a number `atol`, or `[atol, rtol]`).
+    pub target_tol: Option<(f64, f64)>,
+    /// Abdelhafez, Schuster & Koch, PRA 99, 052327 (2019): the no-jump trajectory is computed
+    /// once and weighted by its probability; the others are conditioned on at least one jump.
+    pub improved_sampling: bool,
+    /// Return every trajectory's expectation values (QuTiP's `keep_runs_results`).
+    pub keep_runs_results: bool,
+    /// Relative accuracy of the jump times: a jump is placed where the squared norm is within
+    /// `norm_tol` (relative) of its random target (default 1e-4, QuTiP's `norm_tol`).
+    pub norm_tol: f64,
+}
+
+impl Default for McOptions {
+    fn default() -> Self {
+        McOptions { ntraj: 500, seed: None, target_tol: None, improved_sampling: false, keep_runs_results: false, norm_tol: 1e-4 }
+    }
+}
+
+/// `$.solver` keys of method `mcsolve`.
+pub(crate) const MC_KEYS: [&str; 6] = ["ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol"];
+
+/// Parses the `mcsolve` keys of `$.solver` (`o` is the solver object); keys given with another
+/// method are an error naming the key.
+pub(crate) fn parse_mc_options(o: &Map<String, Value>, is_mc: bool) -> Result<McOptions> {
+    let mut m = McOptions::default();
+    for k in MC_KEYS {
+        if !is_mc && o.contains_key(k) {
+            return Err(Error::model(format!("$.solver.{k}"), "only used by method \"mcsolve\"".to_string()));
+        }
+    }
+    if let Some(x) = o.get("ntraj") {
+        if x.as_i64().is_some_and(|v| v < 1) || x.as_f64().is_some_and(|v| v < 1.0) {
+            return Err(Error::model("$.solver.ntraj", format!("must be at least 1, got {x}")));
+        }
+        m.ntraj = as_usize(x, "$.solver.ntraj")?;
+    }
+    if let Some(x) = o.get("seed") {
+        m.seed = Some(x.as_u64().ok_or_else(|| Error::model("$.solver.seed", format!("expected a non-negative integer, got {x}")))?);
+    }
+    let tol = |x: &Value, p: &str| -> Result<f64> {
+        let v = as_f64(x, p)?;
+        if !(v >= 0.0) || !v.is_finite() {
+            return Err(Error::model(p, format!("must be finite and ≥ 0, got {v}")));
+        }
+        Ok(v)
+    };
+    if let Some(x) = o.get("target_tol") {
+        let (a, r) = match x {
+            Value::Array(v) if v.len() == 2 => (tol(&v[0], "$.solver.target_tol[0]")?, tol(&v[1], "$.solver.target_tol[1]")?),
+            Value::Array(v) => return Err(Error::model("$.solver.target_tol", format!("expected a number (absolute tolerance) or [atol, rtol], got an array of {}", v.len()))),
+            _ => (tol(x, "$.solver.target_tol")?, 0.0),
+        };
+        if a == 0.0 && r == 0.0 {
+            return Err(Error::model("$.solver.target_tol", "atol and rtol are both 0: no ensemble reaches a zero standard error"));
+        }
+        m.target_tol = Some((a, r));
+    }
+    if let Some(x) = o.get("norm_tol") {
+        let v = as_f64(x, "$.solver.norm_tol")?;
+        if !(v > 0.0 && v < 1.0) {
+            return Err(Error::model("$.solver.norm_tol", format!("must be in (0, 1), got {v}")));
+        }
+        m.norm_tol = v;
+    }
+    for (k, slot) in [("improved_sampling", &mut m.improved_sampling), ("keep_runs_results", &mut m.keep_runs_results)] {
+        if let Some(x) = o.get(k) {
+            *slot = x.as_bool().ok_or_else(|| Error::model(format!("$.solver.{k}"), format!("expected a boolean, got {}", kind(x))))?;
+        }
+    }
+    Ok(m)
 }
 
 /// Parses the MPO keys of `$.solver` (`o` is the solver object). Keys given with another
@@ -178,7 +269,7 @@ pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
     let o = as_obj(v, "$.solver")?;
     check_keys(o, "$.solver", &[
         "method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality", "chi_max", "chi_min", "cutoff",
-        "order", "trotter_check", "timeout",
+        "order", "trotter_check", "timeout", "ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol",
     ])?;
     if let Some(m) = o.get("method") {
         s.method = match as_str(m, "$.solver.method")? {
@@ -190,7 +281,8 @@ pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
             "cheby" | "chebyshev" => Method::Cheby,
             "trbdf2" | "stiff" => Method::Trbdf2,
             "mpo" => Method::Mpo,
-            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo)"))),
+            "mcsolve" => Method::Mcsolve,
+            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo, mcsolve)"))),
         };
     }
     let pos = |k: &str| -> Result<Option<f64>> {
@@ -244,6 +336,7 @@ pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
         return Err(Error::model("$.solver.dt", "method rk4 needs a step size dt"));
     }
     s.mpo = parse_mpo_options(o, s.method == Method::Mpo, s.dt)?;
+    s.mc = parse_mc_options(o, s.method == Method::Mcsolve)?;
     Ok(s)
 }
 

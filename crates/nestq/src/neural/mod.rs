@@ -59,7 +59,8 @@
 //! same dt when delays and t_ref are multiples of dt.
 
 mod bridge;
-pub mod rng;
+/// The deterministic generator moved to the foundation layer ([`crate::rng`]); this path stays.
+pub use crate::rng;
 pub mod spec;
 pub mod sync;
 mod team;

@@ -56,6 +56,7 @@ pub(crate) fn integrator_for(method: Method, solver: &SolverOptions) -> Result<B
         Method::Cheby => Box::new(Cheby { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps, renormalize: solver.renormalize }),
         Method::Trbdf2 => Box::new(Trbdf2 { tol, memory_budget: solver.memory_budget }),
         Method::Mpo => return Err(Error::model("$.solver.method", "method mpo works from the model file (use mesolve with the Model), not from a dense generator")),
+        Method::Mcsolve => return Err(Error::model("$.solver.method", "method mcsolve integrates trajectories, not ρ (use mesolve_with or mcsolve_lindbladian)")),
     })
 }
 

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 mod integrators;
 
-use crate::guard::{check_scale, check_steps, modulation_max, Deadline, TermScale};
+use crate::guard::{check_scale, check_steps, Deadline, TermScale};
 pub use crate::result::{ExpectSeries, Physicality, Progress, RunStats, SolveResult};
 
 /// Superoperator dimension (n²) up to which `auto` uses the exact dense propagator.
@@ -71,17 +71,7 @@ impl Observer for Recorder<'_, '_> {
             self.expect[i].push(measures::expect(op, &rho));
         }
         for (i, (_, m)) in self.measures.iter().enumerate() {
-            let v = match m {
-                Measure::Purity => measures::purity(&rho),
-                Measure::Trace => rho.trace().re,
-                Measure::Entropy => measures::entropy_vn(&rho),
-                Measure::EntropyOf(s) => measures::entropy_of(&rho, self.dims, &[*s])?,
-                Measure::MutualInfo(a, b) => measures::mutual_information(&rho, self.dims, *a, *b)?,
-                Measure::Concurrence(a, b) => measures::concurrence(&rho, self.dims, *a, *b)?,
-                Measure::Negativity(a, b) => measures::negativity(&rho, self.dims, *a, *b)?,
-                Measure::LogNegativity(a, b) => measures::log_negativity(&rho, self.dims, *a, *b)?,
-                Measure::Fidelity => measures::fidelity(self.rho0, &rho),
-            };
+            let v = m.evaluate(&rho, self.rho0, self.dims)?;
             self.meas[i].push(v);
         }
         if self.physicality {
@@ -113,7 +103,8 @@ pub fn mesolve(model: &Model, progress: Option<Progress>) -> Result<SolveResult>
 /// Solves the model with some of its named parameters overridden (unknown names are an error
 /// naming them): the one entry through which every front end solves a model — [`mesolve`],
 /// the native CLI, parameter sweeps ([`crate::batch`]) and the WebAssembly bindings. Method
-/// `mpo` goes to [`crate::mpo::mesolve_mpo`], every other method to the dense driver
+/// `mpo` goes to [`crate::mpo::mesolve_mpo`], method `mcsolve` to
+/// [`crate::mcsolve::mcsolve_lindbladian`], every other method to the dense driver
 /// [`mesolve_lindbladian`].
 pub fn mesolve_with(model: &Model, overrides: &BTreeMap<String, f64>, progress: Option<Progress>) -> Result<SolveResult> {
     if model.solver.method == Method::Mpo {
@@ -124,6 +115,9 @@ pub fn mesolve_with(model: &Model, overrides: &BTreeMap<String, f64>, progress: 
     }
     let l = model.lindbladian_with(overrides)?;
     let obs: Vec<(String, Csr)> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
+    if model.solver.method == Method::Mcsolve {
+        return crate::mcsolve::mcsolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress);
+    }
     mesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
 }
 
@@ -180,7 +174,7 @@ pub fn mesolve_lindbladian(
     let mut warnings = Vec::new();
     let cp = l.cp_report();
     warnings.extend(cp.warnings.iter().cloned());
-    let scales = term_scales(l, times[0], times[times.len() - 1]);
+    let scales = crate::guard::term_scales(l, times[0], times[times.len() - 1]);
     let scales: Vec<TermScale<'_>> = scales.iter().map(|(p, n)| TermScale { path: p, norm: *n }).collect();
     let (norm, largest) = check_scale(&scales, times)?;
     let (method, reason) = choose_method(l, solver);
@@ -282,6 +276,7 @@ pub fn mesolve_lindbladian(
             cp_min_eigenvalue: cp.min_eigenvalue,
             warnings,
             mpo: None,
+            mc: None,
         },
     })
 }
@@ -289,43 +284,14 @@ pub fn mesolve_lindbladian(
 /// A cheap upper bound of ‖𝓛‖ (used for Krylov's first step): 2‖G‖₁ + Σ|c|‖A‖₁‖B‖₁, with
 /// ‖·‖₁ the max absolute column sum.
 pub fn generator_norm_estimate(l: &Lindbladian) -> f64 {
-    fn norm1(a: &Csr) -> f64 {
-        let mut col = vec![0.0; a.ncols];
-        for (_, j, v) in a.triplets() {
-            col[j] += v.norm();
-        }
-        col.into_iter().fold(0.0, f64::max)
-    }
     let mut s = 0.0;
     for h in &l.hamiltonian {
-        s += 2.0 * h.coef.amp.norm() * norm1(&h.op);
+        s += 2.0 * h.coef.amp.norm() * h.op.norm1();
     }
     for d in &l.dissipators {
-        let a = norm1(&d.a);
-        let b = norm1(&d.b);
-        s += d.rate.amp.norm() * 2.0 * a * b;
+        s += d.rate.amp.norm() * 2.0 * d.a.norm1() * d.b.norm1();
     }
     s.max(1e-12)
-}
-
-/// The term scales of a dense generator over `[t0, t1]` (1-norm bounds as in
-/// [`generator_norm_estimate`]).
-fn term_scales(l: &Lindbladian, t0: f64, t1: f64) -> Vec<(String, f64)> {
-    fn norm1(a: &Csr) -> f64 {
-        let mut col = vec![0.0; a.ncols];
-        for (_, j, v) in a.triplets() {
-            col[j] += v.norm();
-        }
-        col.into_iter().fold(0.0, f64::max)
-    }
-    let mut out = Vec::new();
-    for h in &l.hamiltonian {
-        out.push((h.label.clone(), 2.0 * h.coef.amp.norm() * modulation_max(&h.coef.modulation, t0, t1) * norm1(&h.op)));
-    }
-    for d in &l.dissipators {
-        out.push((d.label.clone(), 2.0 * d.rate.amp.norm() * modulation_max(&d.rate.modulation, t0, t1) * norm1(&d.a) * norm1(&d.b)));
-    }
-    out
 }
 
 /// The model's static analysis as JSON: dimensions, time dependence, Hermiticity preservation,

@@ -1,4 +1,5 @@
-//! Deterministic pseudo-random numbers for the neural layer: xoshiro256** (Blackman & Vigna,
+//! Deterministic pseudo-random numbers (the neural layer's inputs and connections, the
+//! trajectory solvers' jumps): xoshiro256** (Blackman & Vigna,
 //! "Scrambled linear pseudorandom number generators", ACM TOMS 47 (2021); reference code at
 //! prng.di.unimi.it) seeded through SplitMix64 (Steele, Lea & Flood, OOPSLA 2014), as the
 //! authors recommend.
@@ -93,6 +94,15 @@ impl Xoshiro256 {
     }
 }
 
+/// The seed of member `index` of a family of independent streams derived from one `seed`
+/// (trajectory `index` of a Monte Carlo ensemble): SplitMix64's output mixer applied to
+/// `seed ⊕ index·φ₆₄` with a second odd constant, so that neighbouring members get unrelated
+/// 64-bit seeds. Members do not depend on how many exist or on which thread runs them.
+pub fn stream_seed(seed: u64, index: u64) -> u64 {
+    let mut s = seed ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    splitmix64(&mut s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,3 +129,4 @@ mod tests {
         assert!((mean - 2.5).abs() < 0.021, "{mean}");
     }
 }
+

@@ -1,0 +1,379 @@
+//! `mcsolve`: the quantum-jump (Monte Carlo wave-function) unravelling of the master equation,
+//! with QuTiP 5 `mcsolve` semantics (Johansson, Nation & Nori, CPC 184, 1234 (2013), §3;
+//! QuTiP 5 `qutip.solver.mcsolve`).
+//!
+//! Each trajectory is a pure state evolving under `H_eff = H − (i/2) Σ_j C_j†C_j` and jumping at
+//! random times ([`trajectory`]); averages over trajectories converge to the master equation's
+//! `Tr(O ρ(t))` with standard error `∝ 1/√ntraj`. The collapse operators come from the model's
+//! jumps and cross terms ([`system`]; the generator must be completely positive).
+//!
+//! Ensemble rules:
+//! - trajectory k draws from its own stream `Xoshiro256::seed_from_u64(stream_seed(seed, k))`
+//!   ([`crate::rng`]), so results do not depend on the thread count or on how many
+//!   trajectories run; trajectories run in parallel in batches of [`BATCH`] and are summed in
+//!   index order (bit-identical for any number of threads);
+//! - a mixed initial state is sampled from its eigen-decomposition (one uniform draw per
+//!   trajectory, before its first jump target);
+//! - `target_tol` is checked after every batch once [`BATCH`] trajectories have run;
+//! - improved sampling (Abdelhafez, Schuster & Koch, PRA 99, 052327 (2019)): trajectory 0 is
+//!   the no-jump trajectory, with probability p₀ = ‖ψ_nj(T)‖²; trajectories 1 … ntraj−1 are
+//!   conditioned on at least one jump (first target `r ~ U(p₀, 1)`) and weighted by 1 − p₀.
+//!
+//! The averaged density matrix (for `final_state` and the model's `measures`) is
+//! `Σ_k w_k |ψ_k⟩⟨ψ_k|` of the normalised trajectory states.
+
+pub mod system;
+pub(crate) mod trajectory;
+
+use crate::error::{Error, Result};
+use crate::guard::{check_scale, Deadline, TermScale};
+use crate::integrate::{Stats, Tolerances};
+use crate::lindblad::Lindbladian;
+use crate::measures;
+use crate::model::{Measure, Model, SolverOptions};
+use crate::result::{ExpectSeries, McStats, Physicality, Progress, RunStats, SolveResult};
+use crate::rng::{stream_seed, Xoshiro256};
+use crate::sparse::Csr;
+use crate::C64;
+use nalgebra::DMatrix;
+pub use system::{Collapse, McSystem};
+use trajectory::{FirstTarget, Keep, Setup, Trajectory};
+
+#[cfg(feature = "parallel")]
+use rayon::prelude::*;
+
+/// Trajectories run (in parallel) between checks of `target_tol`, progress and the timeout.
+/// Fixed, so that where `target_tol` stops does not depend on the thread count.
+pub const BATCH: usize = 16;
+
+/// Runs the model's trajectories with its `solver` options (`ntraj`, `seed`, …; see
+/// [`crate::model::McOptions`]) whatever its `solver.method`.
+pub fn mcsolve(model: &Model, progress: Option<Progress>) -> Result<SolveResult> {
+    let l = model.lindbladian()?;
+    let obs: Vec<(String, Csr)> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
+    mcsolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
+}
+
+/// The initial state as an ensemble of normalised pure states with weights (one state when
+/// `rho0` is pure: purity within 1e-10 of 1).
+fn initial_ensemble(rho0: &DMatrix<C64>) -> Result<Vec<(f64, Vec<C64>)>> {
+    let n = rho0.nrows();
+    let purity: f64 = rho0.iter().map(|v| v.norm_sqr()).sum();
+    if (purity - 1.0).abs() <= 1e-10 {
+        let j = (0..n).max_by(|&a, &b| rho0[(a, a)].re.total_cmp(&rho0[(b, b)].re)).unwrap_or(0);
+        let c = 1.0 / rho0[(j, j)].re.sqrt();
+        let psi: Vec<C64> = (0..n).map(|i| rho0[(i, j)] * c).collect();
+        let nrm: f64 = psi.iter().map(|v| v.norm_sqr()).sum::<f64>().sqrt();
+        return Ok(vec![(1.0, psi.into_iter().map(|v| v / nrm).collect())]);
+    }
+    let (ev, u) = measures::eigh(rho0)?;
+    let total: f64 = ev.iter().filter(|&&l| l > 1e-14).sum();
+    Ok(ev
+        .iter()
+        .enumerate()
+        .filter(|(_, &l)| l > 1e-14)
+        .map(|(j, &l)| (l / total, u.column(j).iter().cloned().collect()))
+        .collect())
+}
+
+/// Running mean and sum of squared deviations of complex samples (Welford 1962), per
+/// observable and output time.
+struct Moments {
+    m: usize,
+    mean: Vec<Vec<C64>>,
+    m2: Vec<Vec<f64>>,
+}
+
+impl Moments {
+    fn new(nobs: usize, ntimes: usize) -> Self {
+        Moments { m: 0, mean: vec![vec![C64::new(0.0, 0.0); ntimes]; nobs], m2: vec![vec![0.0; ntimes]; nobs] }
+    }
+    fn push(&mut self, x: &[Vec<C64>]) {
+        self.m += 1;
+        let m = self.m as f64;
+        for (i, xi) in x.iter().enumerate() {
+            for (k, &z) in xi.iter().enumerate() {
+                let d = z - self.mean[i][k];
+                self.mean[i][k] += d / m;
+                self.m2[i][k] += (d.conj() * (z - self.mean[i][k])).re;
+            }
+        }
+    }
+    /// Standard error of the mean, `s/√m` with the unbiased sample variance s².
+    fn std_err(&self, i: usize, k: usize) -> f64 {
+        if self.m < 2 {
+            return f64::INFINITY;
+        }
+        let m = self.m as f64;
+        (self.m2[i][k].max(0.0) / (m - 1.0) / m).sqrt()
+    }
+}
+
+/// Runs trajectories `lo..hi` (in parallel with the `parallel` feature), in index order.
+fn run_batch(lo: usize, hi: usize, one: &(dyn Fn(usize) -> Result<Trajectory> + Sync)) -> Vec<Result<Trajectory>> {
+    #[cfg(feature = "parallel")]
+    {
+        (lo..hi).into_par_iter().map(|k| crate::par::without_team(|| one(k))).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (lo..hi).map(one).collect()
+    }
+}
+
+/// `rho += w Σ_k |ψ_k⟩⟨ψ_k|` over the given normalised states, column by column (in parallel
+/// with the `parallel` feature; each column sums in the order of `states`).
+fn accumulate(rho: &mut DMatrix<C64>, w: f64, states: &[&[C64]]) {
+    let n = rho.nrows();
+    let col = |j: usize, c: &mut [C64]| {
+        for psi in states {
+            let a = psi[j].conj() * w;
+            for (ci, p) in c.iter_mut().zip(psi.iter()) {
+                *ci += p * a;
+            }
+        }
+    };
+    #[cfg(feature = "parallel")]
+    rho.as_mut_slice().par_chunks_mut(n).enumerate().for_each(|(j, c)| col(j, c));
+    #[cfg(not(feature = "parallel"))]
+    rho.as_mut_slice().chunks_mut(n).enumerate().for_each(|(j, c)| col(j, c));
+}
+
+/// Runs `solver.mc.ntraj` quantum-jump trajectories of the generator `l` from `rho0` and returns
+/// the ensemble averages of `observables` at `times` (with their standard errors, jump records
+/// and, when it fits the memory budget, the averaged final state; `measures` are evaluated on
+/// the averaged ρ(t)). The `physicality` report is empty: trajectories are normalised pure
+/// states by construction.
+///
+/// Errors: a generator that is not completely positive (no unravelling exists), a
+/// `target_tol` without observables, improved sampling with a mixed initial state or fewer than
+/// 2 trajectories, `measures` whose averaged states exceed the memory budget, the timeout, a
+/// progress callback returning `false`.
+pub fn mcsolve_lindbladian(
+    l: &Lindbladian,
+    rho0: &DMatrix<C64>,
+    times: &[f64],
+    observables: &[(String, Csr)],
+    measures_req: &[(String, Measure)],
+    solver: &SolverOptions,
+    mut progress: Option<Progress>,
+) -> Result<SolveResult> {
+    let start = crate::clock::now_s();
+    let n = l.dim();
+    if rho0.nrows() != n || rho0.ncols() != n {
+        return Err(Error::arg("rho0", format!("initial state is {}×{} but the generator acts on dimension {n}", rho0.nrows(), rho0.ncols())));
+    }
+    crate::integrate::check_times(times)?;
+    let mc = &solver.mc;
+    if mc.target_tol.is_some() && observables.is_empty() {
+        return Err(Error::model("$.solver.target_tol", "target_tol needs at least one observable (in $.observables) whose standard error it bounds"));
+    }
+    let scales = crate::guard::term_scales(l, times[0], times[times.len() - 1]);
+    let scales: Vec<TermScale<'_>> = scales.iter().map(|(p, v)| TermScale { path: p, norm: *v }).collect();
+    check_scale(&scales, times)?;
+    l.check_hamiltonian_hermitian()?;
+    let sys = McSystem::build(l)?;
+    let init = initial_ensemble(rho0)?;
+    if mc.improved_sampling && init.len() > 1 {
+        return Err(Error::model("$.solver.improved_sampling", format!("improved sampling needs a pure initial state; this one has rank {}", init.len())));
+    }
+    if mc.improved_sampling && mc.ntraj < 2 {
+        return Err(Error::model("$.solver.ntraj", "improved sampling needs ntraj ≥ 2 (the no-jump trajectory and at least one more)"));
+    }
+    let state_bytes = (n as u128) * (n as u128) * 16;
+    let keep = if !measures_req.is_empty() {
+        let need = state_bytes * times.len() as u128;
+        if need > solver.memory_budget {
+            return Err(Error::model("$.measures", format!(
+                "measures on an mcsolve run need the averaged ρ at all {} output times ({} MB), over the memory budget of {} MB (solver.memory_budget_mb)",
+                times.len(), need / 1048576, solver.memory_budget / 1048576)));
+        }
+        Keep::All
+    } else if state_bytes <= solver.memory_budget {
+        Keep::Last
+    } else {
+        Keep::Nothing
+    };
+    let seed = mc.seed.unwrap_or_else(|| (crate::clock::now_s() * 1e6) as u64 ^ 0x6A09_E667_F3BC_C908);
+    let obs_ops: Vec<Csr> = observables.iter().map(|(_, o)| o.clone()).collect();
+    let setup = Setup {
+        sys: &sys,
+        observables: &obs_ops,
+        times,
+        tol: Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps },
+        norm_tol: mc.norm_tol,
+        keep,
+        deadline: Deadline::start(solver.timeout)?,
+    };
+    let nkept = match keep {
+        Keep::Nothing => 0,
+        Keep::Last => 1,
+        Keep::All => times.len(),
+    };
+    let mut rho_sum: Vec<DMatrix<C64>> = (0..nkept).map(|_| DMatrix::zeros(n, n)).collect();
+    let mut stats = McStats { seed, collapse_ops: sys.collapses.iter().map(|c| c.label.clone()).collect(), ..Default::default() };
+    let mut istats = Stats::default();
+    let mut add_stats = |s: &Stats| {
+        istats.steps += s.steps;
+        istats.rejected += s.rejected;
+        istats.rhs_evals += s.rhs_evals;
+    };
+    let mut runs: Vec<Vec<Vec<C64>>> = Vec::new();
+    // improved sampling: the no-jump trajectory first
+    let mut first = FirstTarget::Uniform;
+    let mut no_jump: Option<(f64, Trajectory)> = None;
+    let mut k0 = 0;
+    if mc.improved_sampling {
+        let mut rng = Xoshiro256::seed_from_u64(stream_seed(seed, 0));
+        let t = trajectory::run(&setup, &init[0].1, &mut rng, FirstTarget::Never)?;
+        let p0 = t.final_norm2.clamp(0.0, 1.0);
+        add_stats(&t.stats);
+        stats.col_times.push(Vec::new());
+        stats.col_which.push(Vec::new());
+        if mc.keep_runs_results {
+            runs.push(t.expect.clone());
+        }
+        first = FirstTarget::Above(p0);
+        no_jump = Some((p0, t));
+        k0 = 1;
+    }
+    let one = |k: usize| -> Result<Trajectory> {
+        let mut rng = Xoshiro256::seed_from_u64(stream_seed(seed, k as u64));
+        let psi0 = if init.len() == 1 {
+            &init[0].1
+        } else {
+            let u = rng.uniform();
+            let mut acc = 0.0;
+            let mut pick = init.len() - 1;
+            for (j, (w, _)) in init.iter().enumerate() {
+                acc += w;
+                if u < acc {
+                    pick = j;
+                    break;
+                }
+            }
+            &init[pick].1
+        };
+        trajectory::run(&setup, psi0, &mut rng, first)
+    };
+    let mut moments = Moments::new(observables.len(), times.len());
+    let mut done = k0;
+    let mut reached = None;
+    while done < mc.ntraj {
+        let hi = (done + BATCH).min(mc.ntraj);
+        let batch = run_batch(done, hi, &one);
+        let mut trajs = Vec::with_capacity(batch.len());
+        for r in batch {
+            trajs.push(r?);
+        }
+        for t in &trajs {
+            moments.push(&t.expect);
+            add_stats(&t.stats);
+        }
+        for (slot, acc) in rho_sum.iter_mut().enumerate() {
+            let states: Vec<&[C64]> = trajs.iter().map(|t| t.states[slot].as_slice()).collect();
+            accumulate(acc, 1.0, &states);
+        }
+        for t in trajs {
+            stats.col_times.push(t.jump_times);
+            stats.col_which.push(t.jump_which);
+            if mc.keep_runs_results {
+                runs.push(t.expect);
+            }
+        }
+        done = hi;
+        let at = done;
+        setup.deadline.check(|| format!("after {at} of {} trajectories", mc.ntraj))?;
+        if let Some(p) = progress.as_mut() {
+            if !p(done as f64 / mc.ntraj as f64) {
+                return Err(Error::new(crate::error::ErrorCode::Aborted, format!("aborted by the caller after {done} trajectories")));
+            }
+        }
+        if let Some((atol, rtol)) = mc.target_tol {
+            if moments.m >= BATCH {
+                let w = no_jump.as_ref().map_or(1.0, |(p0, _)| 1.0 - p0);
+                let ok = (0..observables.len()).all(|i| {
+                    (0..times.len()).all(|k| {
+                        let mean = mean_at(&moments, no_jump.as_ref(), i, k);
+                        w * moments.std_err(i, k) <= atol + rtol * mean.norm()
+                    })
+                });
+                if ok {
+                    reached = Some(true);
+                    break;
+                }
+            }
+        }
+    }
+    let mut warnings = Vec::new();
+    if mc.target_tol.is_some() && reached.is_none() {
+        reached = Some(false);
+        warnings.push(format!("target_tol was not reached within ntraj = {} trajectories", mc.ntraj));
+    }
+    let w_jump = no_jump.as_ref().map_or(1.0, |(p0, _)| 1.0 - p0);
+    let m = moments.m.max(1) as f64;
+    // averaged states: p₀ρ_nj + (1 − p₀)·(1/m)Σρ_k
+    let rho_avg: Vec<DMatrix<C64>> = rho_sum
+        .into_iter()
+        .enumerate()
+        .map(|(slot, mut r)| {
+            r *= C64::new(w_jump / m, 0.0);
+            if let Some((p0, t)) = no_jump.as_ref() {
+                accumulate(&mut r, *p0, &[t.states[slot].as_slice()]);
+            }
+            r
+        })
+        .collect();
+    let expect: Vec<ExpectSeries> = observables
+        .iter()
+        .enumerate()
+        .map(|(i, (name, op))| {
+            let values = (0..times.len()).map(|k| mean_at(&moments, no_jump.as_ref(), i, k)).collect();
+            ExpectSeries { name: name.clone(), values, real: op.hermiticity_error() <= 1e-12 * op.max_abs().max(1.0) }
+        })
+        .collect();
+    stats.std_expect = (0..observables.len()).map(|i| (0..times.len()).map(|k| w_jump * moments.std_err(i, k)).collect()).collect();
+    stats.ntraj = done;
+    stats.no_jump_probability = no_jump.as_ref().map(|(p0, _)| *p0);
+    stats.target_tol_reached = reached;
+    stats.runs_expect = if mc.keep_runs_results { Some(runs) } else { None };
+    let mut meas = Vec::new();
+    for (name, mreq) in measures_req {
+        let mut v = Vec::with_capacity(times.len());
+        for rho in &rho_avg {
+            v.push(mreq.evaluate(rho, rho0, &l.dims)?);
+        }
+        meas.push((name.clone(), v));
+    }
+    stats.final_state_omitted = rho_avg.is_empty();
+    if stats.final_state_omitted {
+        warnings.push(format!("the averaged final state ({n}×{n}) exceeds the memory budget and is omitted"));
+    }
+    let final_state = rho_avg.last().cloned().unwrap_or_else(|| DMatrix::zeros(0, 0));
+    Ok(SolveResult {
+        times: times.to_vec(),
+        expect,
+        measures: meas,
+        physicality: Physicality::default(),
+        final_state,
+        stats: RunStats {
+            method: "mcsolve".into(),
+            method_reason: format!("requested: {} quantum-jump trajectories (seed {seed}){}", done, if mc.improved_sampling { ", improved sampling" } else { "" }),
+            integrator: istats,
+            wall_s: crate::clock::now_s() - start,
+            cp_min_eigenvalue: l.cp_report().min_eigenvalue,
+            warnings,
+            mpo: None,
+            mc: Some(stats),
+        },
+    })
+}
+
+/// The ensemble mean of observable `i` at output `k` (with improved sampling,
+/// `p₀·⟨O⟩_nj + (1 − p₀)·mean`).
+fn mean_at(m: &Moments, no_jump: Option<&(f64, Trajectory)>, i: usize, k: usize) -> C64 {
+    match no_jump {
+        Some((p0, t)) => t.expect[i][k] * *p0 + m.mean[i][k] * (1.0 - p0),
+        None => m.mean[i][k],
+    }
+}
