@@ -246,7 +246,8 @@ export type Measure = string;
 /**
  * Integration method (docs/model-format.md, "Solver").
  */
-export type Method = 'auto' | 'rk4' | 'dopri5' | 'expm' | 'krylov' | 'cheby' | 'chebyshev' | 'trbdf2' | 'stiff' | 'mpo';
+export type Method =
+  'auto' | 'rk4' | 'dopri5' | 'expm' | 'krylov' | 'cheby' | 'chebyshev' | 'trbdf2' | 'stiff' | 'mpo' | 'mcsolve';
 
 /**
  * Time profile f(t) multiplying a coefficient or rate: exactly one of `cos` or `exp`.
@@ -271,8 +272,9 @@ export type RealOrParam = number | string;
 
 /**
  * Solver options. Times are in the model's time unit. The MPO keys (`chi_max`, `chi_min`,
- * `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`; `rk4`
- * and `mpo` need `dt`.
+ * `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`, the
+ * trajectory keys (`ntraj`, `seed`, `target_tol`, `improved_sampling`, `keep_runs_results`,
+ * `norm_tol`) with any method other than `mcsolve`; `rk4` and `mpo` need `dt`.
  */
 export type Solver = {
   /**
@@ -302,6 +304,17 @@ export type Solver = {
    */
   dt?: number;
   /**
+   * `mcsolve` only: compute the no-jump trajectory once and weight it by its probability;
+   * sample the others conditioned on a jump (Abdelhafez et al. 2019; default `false`; needs a
+   * pure initial state).
+   */
+  improved_sampling?: boolean;
+  /**
+   * `mcsolve` only: return every trajectory's expectation values in
+   * `trajectories.runs_expect` (default `false`).
+   */
+  keep_runs_results?: boolean;
+  /**
    * Arnoldi subspace dimension of `krylov` (≥ 2, default 16).
    */
   krylov_dim?: number;
@@ -318,6 +331,16 @@ export type Solver = {
    * Integration method (default `auto`).
    */
   method?: Method;
+  /**
+   * `mcsolve` only: relative accuracy of the located jump times, on the squared norm
+   * (0 < norm_tol < 1, default 1e-4).
+   */
+  norm_tol?: number;
+  /**
+   * `mcsolve` only: number of trajectories (≥ 1, default 500; the most run with
+   * `target_tol`). With `improved_sampling` it counts the no-jump trajectory (≥ 2).
+   */
+  ntraj?: number;
   /**
    * `mpo` only: Trotter order, 2 (Strang, default) or 4 (Suzuki's fourth-order composition
    * of Strang steps).
@@ -338,6 +361,18 @@ export type Solver = {
    */
   rtol?: number;
   /**
+   * `mcsolve` only: seed of the ensemble (a non-negative integer; trajectory k uses its own
+   * stream derived from it, so results do not depend on the thread count). Default: drawn
+   * from the clock and reported in `trajectories.seed`.
+   */
+  seed?: number;
+  /**
+   * `mcsolve` only: stop once every observable's standard error is at most `atol` (a number)
+   * or `atol + rtol·|mean|` (`[atol, rtol]`), checked every 16 trajectories; needs at least
+   * one observable.
+   */
+  target_tol?: TargetTol;
+  /**
    * Wall-clock limit of one solve in seconds (> 0; default none). Reaching it fails with
    * error code `timeout` at `$.solver.timeout`, naming the time reached.
    */
@@ -352,6 +387,11 @@ export type Solver = {
    */
   [k: `_${string}`]: unknown;
 };
+
+/**
+ * `target_tol` of method `mcsolve`: an absolute tolerance, or `[atol, rtol]`.
+ */
+export type TargetTol = number | [number, number];
 
 /**
  * `count` evenly spaced times from `start` to `stop` inclusive.

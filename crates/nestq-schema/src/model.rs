@@ -292,11 +292,16 @@ pub enum Method {
     /// TEBD on a vectorised matrix-product operator, for long chains (needs `dt`; see
     /// "MPO solver" in docs/model-format.md).
     Mpo,
+    /// Quantum-jump (Monte Carlo wave-function) trajectories with QuTiP 5 `mcsolve` semantics
+    /// (see "Trajectories: mcsolve" in docs/model-format.md); needs a completely positive
+    /// generator.
+    Mcsolve,
 }
 
 /// Solver options. Times are in the model's time unit. The MPO keys (`chi_max`, `chi_min`,
-/// `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`; `rk4`
-/// and `mpo` need `dt`.
+/// `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`, the
+/// trajectory keys (`ntraj`, `seed`, `target_tol`, `improved_sampling`, `keep_runs_results`,
+/// `norm_tol`) with any method other than `mcsolve`; `rk4` and `mpo` need `dt`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(extend("allOf" = solver_rules()))]
 #[schemars(extend("additionalProperties" = false))]
@@ -373,10 +378,56 @@ pub struct Solver {
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "bool")]
     pub trotter_check: Option<bool>,
+    /// `mcsolve` only: number of trajectories (≥ 1, default 500; the most run with
+    /// `target_tol`). With `improved_sampling` it counts the no-jump trajectory (≥ 2).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "u64", range(min = 1))]
+    pub ntraj: Option<u64>,
+    /// `mcsolve` only: seed of the ensemble (a non-negative integer; trajectory k uses its own
+    /// stream derived from it, so results do not depend on the thread count). Default: drawn
+    /// from the clock and reported in `trajectories.seed`.
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "u64")]
+    pub seed: Option<u64>,
+    /// `mcsolve` only: stop once every observable's standard error is at most `atol` (a number)
+    /// or `atol + rtol·|mean|` (`[atol, rtol]`), checked every 16 trajectories; needs at least
+    /// one observable.
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "TargetTol")]
+    pub target_tol: Option<TargetTol>,
+    /// `mcsolve` only: compute the no-jump trajectory once and weight it by its probability;
+    /// sample the others conditioned on a jump (Abdelhafez et al. 2019; default `false`; needs a
+    /// pure initial state).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "bool")]
+    pub improved_sampling: Option<bool>,
+    /// `mcsolve` only: return every trajectory's expectation values in
+    /// `trajectories.runs_expect` (default `false`).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "bool")]
+    pub keep_runs_results: Option<bool>,
+    /// `mcsolve` only: relative accuracy of the located jump times, on the squared norm
+    /// (0 < norm_tol < 1, default 1e-4).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "f64", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
+    pub norm_tol: Option<f64>,
     /// Keys beginning with `_` (comments).
     #[serde(flatten)]
     pub comments: Comments,
 }
+
+/// `target_tol` of method `mcsolve`: an absolute tolerance, or `[atol, rtol]`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum TargetTol {
+    /// Absolute tolerance on the standard error (≥ 0).
+    Abs(#[schemars(range(min = 0))] f64),
+    /// `[atol, rtol]` (each ≥ 0, not both 0).
+    AbsRel(#[schemars(length(min = 2, max = 2))] Vec<f64>),
+}
+
+/// The keys only method `mcsolve` reads.
+pub const MC_KEYS: [&str; 6] = ["ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol"];
 
 /// The keys only method `mpo` reads.
 pub const MPO_KEYS: [&str; 5] = ["chi_max", "chi_min", "cutoff", "order", "trotter_check"];
@@ -386,9 +437,11 @@ pub const MPO_KEYS: [&str; 5] = ["chi_max", "chi_min", "cutoff", "order", "trott
 fn solver_rules() -> serde_json::Value {
     let method_is = |m: &str| serde_json::json!({"properties": {"method": {"const": m}}, "required": ["method"]});
     let any_mpo_key: Vec<_> = MPO_KEYS.iter().map(|k| serde_json::json!({"required": [k]})).collect();
+    let any_mc_key: Vec<_> = MC_KEYS.iter().map(|k| serde_json::json!({"required": [k]})).collect();
     serde_json::json!([
         {"if": method_is("rk4"), "then": {"required": ["dt"]}},
-        {"if": method_is("mpo"), "then": {"required": ["dt"]}, "else": {"not": {"anyOf": any_mpo_key}}}
+        {"if": method_is("mpo"), "then": {"required": ["dt"]}, "else": {"not": {"anyOf": any_mpo_key}}},
+        {"if": method_is("mcsolve"), "else": {"not": {"anyOf": any_mc_key}}}
     ])
 }
 

@@ -14,7 +14,7 @@
 //! variant in `one_key_objects`.
 
 mod common;
-use common::docs::{model_dense, model_mpo, network_full, training_mnist, training_recall};
+use common::docs::{model_dense, model_mc, model_mpo, network_full, training_mnist, training_recall};
 use common::{const_compatible, schema_at, schema_properties, Kind};
 use serde_json::{json, Value};
 
@@ -36,7 +36,7 @@ fn places() -> Vec<Place> {
         one(Kind::Model, model_dense, "/jumps/0/modulation/exp"),
         one(Kind::Model, model_dense, "/cross/0/modulation/exp"),
         one(Kind::Model, model_dense, "/times"),
-        Place { kind: Kind::Model, at: vec![(model_dense, "/solver"), (model_mpo, "/solver")] },
+        Place { kind: Kind::Model, at: vec![(model_dense, "/solver"), (model_mpo, "/solver"), (model_mc, "/solver")] },
         one(Kind::Network, network_full, ""),
         one(Kind::Network, network_full, "/neurons/0"),
         one(Kind::Network, network_full, "/groups/0"),
@@ -136,6 +136,7 @@ fn maximal_documents_are_read_by_both() {
     for (kind, doc) in [
         (Kind::Model, model_dense()),
         (Kind::Model, model_mpo()),
+        (Kind::Model, model_mc()),
         (Kind::Network, network_full()),
         (Kind::Training, training_recall()),
         (Kind::Training, training_mnist()),

@@ -36,6 +36,19 @@ pub fn model_mpo() -> Value {
     })
 }
 
+pub fn model_mc() -> Value {
+    json!({
+        "dims": [2],
+        "hamiltonian": [{"coef": 0.5, "ops": "X0"}],
+        "jumps": [{"rate": 0.1, "ops": "SM0"}],
+        "initial": {"basis": [0]},
+        "times": [0, 0.5, 1],
+        "observables": {"Z0": "Z0"},
+        "solver": {"method": "mcsolve", "ntraj": 8, "seed": 1, "target_tol": [0.01, 0.001], "improved_sampling": true, "keep_runs_results": true,
+                   "norm_tol": 1e-5, "rtol": 1e-6, "atol": 1e-8, "max_steps": 1000, "memory_budget_mb": 10, "timeout": 60}
+    })
+}
+
 pub fn network_full() -> Value {
     json!({
         "version": 1, "name": "maximal network", "description": "every key a network can have",
