@@ -20,12 +20,15 @@ export { DensityMatrix, type DensityMatrixData, expect, ptrace, purity, entropyV
 export { Model } from './model.js';
 export {
   mesolve,
+  mcsolve,
   steadystate,
   mesolveBatch,
   mesolveSweep,
   resultToJSON,
   type MesolveOptions,
   type MesolveResult,
+  type McsolveOptions,
+  type McsolveResult,
   type SteadyStateResult,
   type BatchEntry,
 } from './solve.js';

@@ -8,7 +8,7 @@
 import { NestqError, type NestqErrorCode } from './errors.js';
 import { Model, withModel } from './model.js';
 import { call, toNestqError, type RawModule } from './raw.js';
-import type { ModelSpec, ResultJSON, StatsJSON } from './spec.js';
+import type { ModelSpec, ResultJSON, StatsJSON, TrajectoriesJSON } from './spec.js';
 import type { DensityMatrixData } from './state.js';
 
 type RawResult = RawModule['RawResult']['prototype'];
@@ -49,8 +49,23 @@ export interface MesolveResult {
   finalState: DensityMatrixData;
   /** Method, steps, warnings (e.g. the complete-positivity warning of the NEST cross term). */
   stats: StatsJSON;
+  /**
+   * Method `mcsolve` only: the standard error of each observable's ensemble mean at each output
+   * time (for a complex observable, of its real and imaginary parts together).
+   */
+  stdExpect?: Record<string, Float64Array>;
+  /** Method `mcsolve` only: jump records, seed and ensemble size ({@link TrajectoriesJSON}). */
+  trajectories?: TrajectoriesJSON;
   /** The result file, identical in shape to the native `nestq run` output. */
   toJSON(): ResultJSON;
+}
+
+/** Parses the `{std_expect, trajectories}` JSON of a result of method `mcsolve`. */
+function trajectoryFields(se: Record<string, number[]> | undefined, traj: TrajectoriesJSON | undefined): Pick<MesolveResult, 'stdExpect' | 'trajectories'> {
+  if (!se || !traj) return {};
+  const stdExpect: Record<string, Float64Array> = {};
+  for (const [k, v] of Object.entries(se)) stdExpect[k] = Float64Array.from(v);
+  return { stdExpect, trajectories: traj };
 }
 
 function checkSignal(signal: AbortSignal | undefined): void {
@@ -86,6 +101,8 @@ export function readResult(r: RawResult): MesolveResult {
     } finally {
       fs.free();
     }
+    const tj = r.trajectoriesJson();
+    const mc: { std_expect?: Record<string, number[]>; trajectories?: TrajectoriesJSON } = tj === undefined ? {} : JSON.parse(tj);
     const res: MesolveResult = {
       times: r.times(),
       expect,
@@ -94,6 +111,7 @@ export function readResult(r: RawResult): MesolveResult {
       physicality: { traceDrift: r.traceDrift(), hermiticityError: r.hermiticityError(), minEigenvalue: r.minEigenvalue() },
       finalState,
       stats: JSON.parse(r.statsJson()) as StatsJSON,
+      ...trajectoryFields(mc.std_expect, mc.trajectories),
       toJSON: () => resultToJSON(res),
     };
     return res;
@@ -117,7 +135,7 @@ export function resultToJSON(r: MesolveResult): ResultJSON {
   // from the data, not from dims: an omitted MPO final state has the model's dims but no entries
   const n = Math.round(Math.sqrt(d.length / 2));
   const final_state = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j): [number, number] => [d[2 * (i * n + j)]!, d[2 * (i * n + j) + 1]!]));
-  return {
+  const out: ResultJSON = {
     times: Array.from(r.times),
     expect,
     measures,
@@ -129,6 +147,13 @@ export function resultToJSON(r: MesolveResult): ResultJSON {
     final_state,
     stats: r.stats,
   };
+  if (r.stdExpect && r.trajectories) {
+    const se: Record<string, number[]> = {};
+    for (const [k, v] of Object.entries(r.stdExpect)) se[k] = Array.from(v);
+    out.std_expect = se;
+    out.trajectories = r.trajectories;
+  }
+  return out;
 }
 
 /**
@@ -147,6 +172,50 @@ export function mesolve(model: Model | ModelSpec | string, options: MesolveOptio
       : call(() => raw.mesolve(p));
     return readResult(r);
   });
+}
+
+/** Options of {@link mcsolve}: the model's `solver` keys of method `mcsolve`, and those of {@link mesolve}. */
+export interface McsolveOptions extends MesolveOptions {
+  /** Number of trajectories (≥ 1; default the model's `solver.ntraj`, else 500). */
+  ntraj?: number;
+  /** Seed of the ensemble (a non-negative integer; default the model's, else drawn from the clock and reported). */
+  seed?: number;
+  /** Stop once every standard error is ≤ `atol` (a number) or `atol + rtol·|mean|` (`[atol, rtol]`). */
+  targetTol?: number | [number, number];
+  /** Compute the no-jump trajectory once and weight it (Abdelhafez et al. 2019). */
+  improvedSampling?: boolean;
+  /** Return every trajectory's expectations in `trajectories.runs_expect`. */
+  keepRunsResults?: boolean;
+}
+
+/** Result of {@link mcsolve}: a {@link MesolveResult} whose `stdExpect` and `trajectories` are set. */
+export type McsolveResult = MesolveResult & Required<Pick<MesolveResult, 'stdExpect' | 'trajectories'>>;
+
+/**
+ * Quantum-jump (Monte Carlo wave-function) trajectories of the model (QuTiP 5 `mcsolve`): the
+ * ensemble means of its observables with their standard errors, the jump records, and the
+ * averaged final state. Runs the model with `solver.method` set to `"mcsolve"` and the given
+ * options merged into its `solver` (the model's tolerances, `timeout` and `memory_budget_mb`
+ * apply). Trajectories run on the threads of the threaded build; results depend only on the
+ * seed, not on the thread count. Synchronous.
+ * @throws NestqError `invalid_model` (path e.g. `$.solver.ntraj`; a generator that is not
+ *   completely positive, at its cross term), `numerical`, `timeout`, `aborted`.
+ */
+export function mcsolve(model: ModelSpec | string, options: McsolveOptions = {}): McsolveResult {
+  const spec = (typeof model === 'string' ? JSON.parse(model) : structuredClone(model)) as ModelSpec & { solver?: Record<string, unknown> };
+  const solver: Record<string, unknown> = { ...(spec.solver ?? {}), method: 'mcsolve' };
+  const keys: [keyof McsolveOptions, string][] = [
+    ['ntraj', 'ntraj'],
+    ['seed', 'seed'],
+    ['targetTol', 'target_tol'],
+    ['improvedSampling', 'improved_sampling'],
+    ['keepRunsResults', 'keep_runs_results'],
+  ];
+  for (const [k, key] of keys) if (options[k] !== undefined) solver[key] = options[k];
+  // the density-matrix options that mcsolve refuses are dropped, the rest kept
+  for (const k of ['dt', 'krylov_dim', 'renormalize', 'physicality', 'chi_max', 'chi_min', 'cutoff', 'order', 'trotter_check']) delete solver[k];
+  // method mcsolve always yields std_expect and trajectories (RawResult.trajectoriesJson)
+  return mesolve({ ...spec, solver } as ModelSpec, options) as McsolveResult;
 }
 
 /** Steady state of a time-independent model (sparse LU, QuTiP's direct method). */
@@ -178,7 +247,18 @@ type RawBatch = RawModule['RawBatch']['prototype'];
 
 /** One element of `RawBatch.bulkLayout()` (schema in its docstring, crates/nestq-wasm/src/lib.rs). */
 type BulkEntry =
-  | { ok: true; offset: number; dims: number[]; expect: string[]; real: boolean[]; measures: string[]; lengths: number[]; stats: StatsJSON }
+  | {
+      ok: true;
+      offset: number;
+      dims: number[];
+      expect: string[];
+      real: boolean[];
+      measures: string[];
+      lengths: number[];
+      stats: StatsJSON;
+      std_expect?: Record<string, number[]>;
+      trajectories?: TrajectoriesJSON;
+    }
   | { ok: false; code: NestqErrorCode; message: string; path?: string };
 
 /** A result of a bulk read: `data.subarray` views, series after series in the layout's order. */
@@ -205,7 +285,17 @@ function bulkResult(e: Extract<BulkEntry, { ok: true }>, data: Float64Array): Me
   if (k !== e.lengths.length || at > data.length) {
     throw new Error(`nestq: bulk layout and data disagree (${k} of ${e.lengths.length} series, ${at} of ${data.length} numbers)`);
   }
-  const res: MesolveResult = { times, expect, expectImag, measures, physicality, finalState, stats: e.stats, toJSON: () => resultToJSON(res) };
+  const res: MesolveResult = {
+    times,
+    expect,
+    expectImag,
+    measures,
+    physicality,
+    finalState,
+    stats: e.stats,
+    ...trajectoryFields(e.std_expect, e.trajectories),
+    toJSON: () => resultToJSON(res),
+  };
   return res;
 }
 

@@ -106,6 +106,31 @@ export interface MpoStatsJSON {
   cumulative_truncation_error: number[];
 }
 
+/**
+ * `trajectories` of a result of method `mcsolve` (docs/model-format.md, "Trajectories:
+ * mcsolve"; QuTiP 5 `McResult` names).
+ */
+export interface TrajectoriesJSON {
+  /** Trajectories run (fewer than `ntraj` when `target_tol` was met; counts improved sampling's no-jump trajectory). */
+  ntraj: number;
+  /** The ensemble's seed (given, or drawn from the clock): rerun with it for the same numbers. */
+  seed: number;
+  /** Labels of the collapse operators (JSON paths of the jumps, or the cross terms whose Kossakowski eigenmodes they are). */
+  collapse_ops: string[];
+  /** Jump times of each trajectory (QuTiP `col_times`). */
+  col_times: number[][];
+  /** Which collapse operator jumped, an index into `collapse_ops` (QuTiP `col_which`). */
+  col_which: number[][];
+  /** Improved sampling: probability of no jump over the whole span (else null). */
+  no_jump_probability: number | null;
+  /** `target_tol` given: whether it was met (else null). */
+  target_tol_reached: boolean | null;
+  /** `final_state` is empty because the averaged ρ exceeds the memory budget. */
+  final_state_omitted: boolean;
+  /** With `keep_runs_results`: every trajectory's expectations (observable → series), else null. */
+  runs_expect: Record<string, number[] | [number, number][]>[] | null;
+}
+
 /** The result file written by `nestq run` (native and npm alike). */
 export interface ResultJSON {
   times: number[];
@@ -116,6 +141,10 @@ export interface ResultJSON {
   /** Row-major matrix of `[re, im]` entries. */
   final_state: [number, number][][];
   stats: StatsJSON;
+  /** Method `mcsolve` only: standard error of each observable's ensemble mean at each output time. */
+  std_expect?: Record<string, number[]>;
+  /** Method `mcsolve` only: the ensemble (jump records, seed, …). */
+  trajectories?: TrajectoriesJSON;
 }
 
 /** `nestq check`'s report. */

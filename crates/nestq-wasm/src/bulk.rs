@@ -144,6 +144,12 @@ fn push_entry(out: &mut Vec<u8>, i: usize, e: &Entry, offset: usize, lengths: Op
             push_json(out, lengths);
             out.extend_from_slice(br#","stats":"#);
             push_json(out, &stats_value(r));
+            if let Some((se, traj)) = r.trajectories_json() {
+                out.extend_from_slice(br#","std_expect":"#);
+                push_json(out, &se);
+                out.extend_from_slice(br#","trajectories":"#);
+                push_json(out, &traj);
+            }
             out.push(b'}');
         }
         (Some((_, Err(e))), _) => push_json(out, &error_value(e)),

@@ -593,7 +593,8 @@ impl RawBatch {
     /// per entry, in input order:
     ///
     /// - a result: `{"ok": true, "offset", "dims", "expect", "real", "measures", "lengths",
-    ///   "stats"}`. Its numbers are `bulkData()[offset .. offset + Σ lengths]`, series after
+    ///   "stats"}`, and for method `mcsolve` also the result file's `"std_expect"` and
+    ///   `"trajectories"`. Its numbers are `bulkData()[offset .. offset + Σ lengths]`, series after
     ///   series, `lengths[k]` numbers each, in this order: the output times; for each observable
     ///   (names in `expect`, model order) its real parts Re Tr(O ρ(t)) and, only when `real[i]`
     ///   is `false`, its imaginary parts; each measure (names in `measures`); |Tr ρ − 1|,
@@ -702,6 +703,13 @@ impl RawResult {
     #[wasm_bindgen(js_name = statsJson)]
     pub fn stats_json(&self) -> String {
         bulk::stats_value(&self.result).to_string()
+    }
+
+    /// Method `mcsolve`: `{"std_expect": {…}, "trajectories": {…}}` of the result file as JSON
+    /// text (docs/model-format.md, *Trajectories*); `undefined` for other methods.
+    #[wasm_bindgen(js_name = trajectoriesJson)]
+    pub fn trajectories_json(&self) -> Option<String> {
+        self.result.trajectories_json().map(|(se, t)| serde_json::json!({"std_expect": se, "trajectories": t}).to_string())
     }
 
     /// The whole result file (same shape and numbers as the native `nestq run`) as JSON text.

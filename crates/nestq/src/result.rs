@@ -144,6 +144,42 @@ fn complex_json(v: C64) -> Value {
 }
 
 impl SolveResult {
+    /// Method `mcsolve`: the result file's `std_expect` (observable → standard errors) and
+    /// `trajectories` objects (see `docs/model-format.md`, *Trajectories*); `None` otherwise.
+    pub fn trajectories_json(&self) -> Option<(Value, Value)> {
+        let m = self.stats.mc.as_ref()?;
+        let mut se = serde_json::Map::new();
+        for (e, v) in self.expect.iter().zip(&m.std_expect) {
+            se.insert(e.name.clone(), json!(v));
+        }
+        let runs = m.runs_expect.as_ref().map(|r| {
+            let per: Vec<Value> = r
+                .iter()
+                .map(|traj| {
+                    let mut o = serde_json::Map::new();
+                    for (e, v) in self.expect.iter().zip(traj) {
+                        let vals: Value = if e.real { json!(v.iter().map(|z| z.re).collect::<Vec<_>>()) } else { Value::Array(v.iter().map(|z| complex_json(*z)).collect()) };
+                        o.insert(e.name.clone(), vals);
+                    }
+                    Value::Object(o)
+                })
+                .collect();
+            Value::Array(per)
+        });
+        let traj = json!({
+            "ntraj": m.ntraj,
+            "seed": m.seed,
+            "collapse_ops": m.collapse_ops,
+            "col_times": m.col_times,
+            "col_which": m.col_which,
+            "no_jump_probability": m.no_jump_probability,
+            "target_tol_reached": m.target_tol_reached,
+            "final_state_omitted": m.final_state_omitted,
+            "runs_expect": runs,
+        });
+        Some((Value::Object(se), traj))
+    }
+
     /// The result file (see `docs/model-format.md`).
     pub fn to_json(&self) -> Value {
         let mut expect = serde_json::Map::new();
@@ -202,37 +238,10 @@ impl SolveResult {
                 "cumulative_truncation_error": m.cumulative_truncation_error,
             }));
         }
-        if let Some(m) = &st.mc {
-            let mut se = serde_json::Map::new();
-            for (e, v) in self.expect.iter().zip(&m.std_expect) {
-                se.insert(e.name.clone(), json!(v));
-            }
-            out.as_object_mut().expect("result object").insert("std_expect".into(), Value::Object(se));
-            let runs = m.runs_expect.as_ref().map(|r| {
-                let per: Vec<Value> = r
-                    .iter()
-                    .map(|traj| {
-                        let mut o = serde_json::Map::new();
-                        for (e, v) in self.expect.iter().zip(traj) {
-                            let vals: Value = if e.real { json!(v.iter().map(|z| z.re).collect::<Vec<_>>()) } else { Value::Array(v.iter().map(|z| complex_json(*z)).collect()) };
-                            o.insert(e.name.clone(), vals);
-                        }
-                        Value::Object(o)
-                    })
-                    .collect();
-                Value::Array(per)
-            });
-            out.as_object_mut().expect("result object").insert("trajectories".into(), json!({
-                "ntraj": m.ntraj,
-                "seed": m.seed,
-                "collapse_ops": m.collapse_ops,
-                "col_times": m.col_times,
-                "col_which": m.col_which,
-                "no_jump_probability": m.no_jump_probability,
-                "target_tol_reached": m.target_tol_reached,
-                "final_state_omitted": m.final_state_omitted,
-                "runs_expect": runs,
-            }));
+        if let Some((se, traj)) = self.trajectories_json() {
+            let o = out.as_object_mut().expect("result object");
+            o.insert("std_expect".into(), se);
+            o.insert("trajectories".into(), traj);
         }
         out
     }

@@ -83,7 +83,7 @@ pub(crate) fn run(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTar
     let n = sys.n;
     let times = s.times;
     let t_end = times[times.len() - 1];
-    let mut f = EffRhs(sys);
+    let mut f = EffRhs::new(sys);
     let mut st = Dp5Stepper::new(n, s.tol);
     let mut out = Trajectory {
         expect: vec![Vec::with_capacity(times.len()); s.observables.len()],
@@ -101,6 +101,7 @@ pub(crate) fn run(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTar
     // true squared norm = ‖y‖² · scale
     let mut scale = 1.0f64;
     let mut prev = norm2(psi0);
+    f.recentre(times[0], psi0);
     st.start(&mut f, times[0], psi0, t_end);
     let mut tmp = vec![ZERO; n];
     let mut y_at = vec![ZERO; n];
@@ -129,6 +130,7 @@ pub(crate) fn run(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTar
                 y_at.iter_mut().for_each(|v| *v *= c);
                 scale = now;
                 let t = st.t();
+                f.recentre(t, &y_at);
                 st.start(&mut f, t, &y_at, t_end);
             }
             continue;
@@ -173,6 +175,7 @@ pub(crate) fn run(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTar
         target = rng.uniform();
         scale = 1.0;
         prev = 1.0;
+        f.recentre(tj, &tmp);
         st.start(&mut f, tj, &tmp, t_end);
     }
     out.final_norm2 = norm2(st.y()) * scale;
