@@ -46,7 +46,7 @@ pub(super) fn dense4(m: &DMatrix<C64>) -> [C64; 16] {
 }
 
 /// Dense `n² × n²` superoperator of a generator, column-major, from the engine's sparse
-/// Liouvillian (column stacking, `lindblad.rs`).
+/// Liouvillian (column stacking, `lindblad/`).
 pub(super) fn superop(l: &Lindbladian) -> Result<Vec<C64>> {
     let s = l.liouvillian(0.0, BUDGET)?;
     let m = s.nrows;
