@@ -35,6 +35,9 @@ fn kind_of(rel: &str, v: &Value) -> Option<Kind> {
     if rel.starts_with("bench/networks/") {
         return Some(Kind::Network);
     }
+    if rel.starts_with("bench/out/") {
+        return None; // generated inputs and results of the benchmark scripts (git-ignored)
+    }
     if rel.starts_with("test/fixtures/qutip/") {
         return None; // QuTiP reference results
     }

@@ -67,7 +67,10 @@ pub fn json_files(dir: &Path) -> Vec<PathBuf> {
         for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("read {}: {e}", d.display())) {
             let p = e.unwrap().path();
             if p.is_dir() {
-                stack.push(p);
+                // hidden directories are tools' (bench/.venv holds QuTiP 5's own JSON files)
+                if !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                    stack.push(p);
+                }
             } else if p.extension().is_some_and(|x| x == "json") {
                 out.push(p);
             }
