@@ -378,3 +378,33 @@ fn bad_input_names_the_field() {
     let e = mesolve(&model(&timeout), None).unwrap_err();
     assert_eq!(e.code, ErrorCode::Timeout, "{e}");
 }
+
+#[test]
+fn ensembles_agree_with_qutip5_mcsolve() {
+    // test/fixtures/qutip5_mc: QuTiP 5.3 mcsolve ensembles (scripts/reference/gen_mc_fixtures.py,
+    // seeds = 1); nestq runs the same models with its own seed, so the two are independent
+    // samples: their means must agree within 4 combined standard errors at every output time
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures");
+    for name in ["qubit", "qutrit", "chain3"] {
+        let m = Model::from_json_str(&std::fs::read_to_string(format!("{root}/mc/{name}.json")).unwrap()).unwrap();
+        let q: Value = serde_json::from_str(&std::fs::read_to_string(format!("{root}/qutip5_mc/{name}.json")).unwrap()).unwrap();
+        assert!(q["qutip_version"].as_str().unwrap().starts_with('5'), "{name}: not a QuTiP 5 fixture");
+        let r = mesolve(&m, None).unwrap();
+        assert_eq!(r.stats.mc.as_ref().unwrap().ntraj as u64, q["ntraj"].as_u64().unwrap());
+        let mut worst: f64 = 0.0;
+        for e in &r.expect {
+            let qm: Vec<f64> = serde_json::from_value(q["expect"][&e.name].clone()).unwrap();
+            let qs: Vec<f64> = serde_json::from_value(q["std_err"][&e.name].clone()).unwrap();
+            let se = std_err(&r, &e.name);
+            for t in 0..qm.len() {
+                let comb = (qs[t].powi(2) + se[t].powi(2)).sqrt();
+                let dev = (e.values[t].re - qm[t]).abs();
+                assert!(dev <= 4.0 * comb + 1e-4, "{name} {}: t = {}: nestq {} ± {} vs QuTiP 5 {} ± {}", e.name, r.times[t], e.values[t].re, se[t], qm[t], qs[t]);
+                if comb > 0.0 {
+                    worst = worst.max(dev / comb);
+                }
+            }
+        }
+        eprintln!("{name}: largest deviation {worst:.2} combined standard errors");
+    }
+}
