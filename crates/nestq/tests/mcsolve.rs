@@ -173,6 +173,14 @@ fn ks(mut samples: Vec<f64>, cdf: impl Fn(f64) -> f64) -> f64 {
 
 #[test]
 fn decay_jump_times_are_exponential() {
+    // time-independent (Krylov steps) and with a cos-modulated Z term, which only turns the phase
+    // and leaves the decay alone (Dormand–Prince steps)
+    for modulated in [false, true] {
+        decay_case(modulated);
+    }
+}
+
+fn decay_case(modulated: bool) {
     // basis state 0 (Z = +1) is the excited one, SM0 lowers it:
     // an excited qubit decaying at κ jumps once, at an Exp(κ) time (conditioned on t ≤ T)
     let kappa: f64 = 0.7;
@@ -186,7 +194,12 @@ fn decay_jump_times_are_exponential() {
         "observables": {"Z0": "Z0"},
         "solver": {"method": "mcsolve", "ntraj": 3000, "seed": 2, "rtol": 1e-8, "atol": 1e-10}
     });
+    let mut v = v;
+    if modulated {
+        v["hamiltonian"][0]["modulation"] = json!({"cos": {"omega": 2.0, "phase": 0.3}});
+    }
     let r = mesolve(&model(&v), None).unwrap();
+    assert!(r.stats.method_reason.contains(if modulated { "Dormand" } else { "Krylov" }), "{}", r.stats.method_reason);
     let st = r.stats.mc.as_ref().unwrap();
     assert!(st.col_times.iter().all(|c| c.len() <= 1), "a decayed qubit cannot jump again");
     let times: Vec<f64> = st.col_times.iter().filter_map(|c| c.first().copied()).collect();

@@ -37,7 +37,7 @@ use crate::sparse::Csr;
 use crate::C64;
 use nalgebra::DMatrix;
 pub use system::{Collapse, McSystem};
-use trajectory::{FirstTarget, Keep, Setup, Trajectory};
+use trajectory::{FirstTarget, Keep, KrylovParams, Setup, Trajectory};
 
 #[cfg(feature = "parallel")]
 use rayon::prelude::*;
@@ -45,6 +45,9 @@ use rayon::prelude::*;
 /// Trajectories run (in parallel) between checks of `target_tol`, progress and the timeout.
 /// Fixed, so that where `target_tol` stops does not depend on the thread count.
 pub const BATCH: usize = 16;
+
+/// Arnoldi dimension of the Krylov trajectory integrator (Expokit's default).
+pub const KRYLOV_DIM: usize = 30;
 
 /// Runs the model's trajectories with its `solver` options (`ntraj`, `seed`, …; see
 /// [`crate::model::McOptions`]) whatever its `solver.method`.
@@ -196,8 +199,12 @@ pub fn mcsolve_lindbladian(
     };
     let seed = mc.seed.unwrap_or_else(|| (crate::clock::now_s() * 1e6) as u64 ^ 0x6A09_E667_F3BC_C908);
     let obs_ops: Vec<Csr> = observables.iter().map(|(_, o)| o.clone()).collect();
+    // time-independent G: Krylov steps spanning many output times (Expokit's error control with
+    // tolerance rtol per unit time, as method krylov); otherwise Dormand–Prince with dense output
+    let krylov = sys.td.is_empty().then(|| KrylovParams { m: KRYLOV_DIM, tol: solver.rtol, anorm: sys.g0.norm1() });
     let setup = Setup {
         sys: &sys,
+        krylov,
         observables: &obs_ops,
         times,
         tol: Tolerances { rtol: solver.rtol, atol: solver.atol, max_steps: solver.max_steps },
@@ -358,7 +365,12 @@ pub fn mcsolve_lindbladian(
         final_state,
         stats: RunStats {
             method: "mcsolve".into(),
-            method_reason: format!("requested: {} quantum-jump trajectories (seed {seed}){}", done, if mc.improved_sampling { ", improved sampling" } else { "" }),
+            method_reason: format!(
+                "requested: {} quantum-jump trajectories (seed {seed}){}, integrated by {}",
+                done,
+                if mc.improved_sampling { ", improved sampling" } else { "" },
+                if krylov.is_some() { "Krylov steps (time-independent H_eff)" } else { "Dormand–Prince 5(4) with dense output (time-dependent H_eff)" }
+            ),
             integrator: istats,
             wall_s: crate::clock::now_s() - start,
             cp_min_eigenvalue: l.cp_report().min_eigenvalue,

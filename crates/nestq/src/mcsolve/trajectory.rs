@@ -16,6 +16,7 @@ use super::system::{EffRhs, McSystem};
 use crate::error::{Error, ErrorCode, Result};
 use crate::guard::Deadline;
 use crate::integrate::dp5::Dp5Stepper;
+use crate::integrate::krylov::ArnoldiStepper;
 use crate::integrate::{Stats, Tolerances};
 use crate::rng::Xoshiro256;
 use crate::sparse::Csr;
@@ -48,12 +49,22 @@ pub(crate) enum FirstTarget {
 /// What the ensemble needs from one trajectory's run.
 pub(crate) struct Setup<'a> {
     pub sys: &'a McSystem,
+    /// Integrate with Krylov steps (time-independent systems) instead of Dormand–Prince.
+    pub krylov: Option<KrylovParams>,
     pub observables: &'a [Csr],
     pub times: &'a [f64],
     pub tol: Tolerances,
     pub norm_tol: f64,
     pub keep: Keep,
     pub deadline: Deadline,
+}
+
+/// Arnoldi dimension, tolerance per unit time and norm estimate of the Krylov integrator.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KrylovParams {
+    pub m: usize,
+    pub tol: f64,
+    pub anorm: f64,
 }
 
 /// One trajectory's record.
@@ -77,27 +88,155 @@ fn norm2(y: &[C64]) -> f64 {
     y.iter().map(|v| v.norm_sqr()).sum()
 }
 
+fn first_target(first: FirstTarget, rng: &mut Xoshiro256) -> f64 {
+    match first {
+        FirstTarget::Uniform => rng.uniform(),
+        FirstTarget::Above(p0) => p0 + (1.0 - p0) * rng.uniform(),
+        FirstTarget::Never => -1.0,
+    }
+}
+
 /// Runs one trajectory from the normalised `psi0` with random numbers from `rng`.
 pub(crate) fn run(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTarget) -> Result<Trajectory> {
+    match s.krylov {
+        Some(k) => run_krylov(s, k, psi0, rng, first),
+        None => run_dp5(s, psi0, rng, first),
+    }
+}
+
+fn new_record(s: &Setup) -> Trajectory {
+    Trajectory {
+        expect: vec![Vec::with_capacity(s.times.len()); s.observables.len()],
+        states: Vec::new(),
+        jump_times: Vec::new(),
+        jump_which: Vec::new(),
+        final_norm2: 1.0,
+        stats: Stats::default(),
+    }
+}
+
+/// Illinois (modified regula falsi) for the root of a decreasing `g` on `[a, b]` with
+/// `g(a) > 0 ≥ g(b)`, to `|g| ≤ tol` or an interval of relative width 1e-13.
+fn illinois(mut a: f64, mut ga: f64, mut b: f64, mut gb: f64, tol: f64, mut g: impl FnMut(f64) -> f64) -> f64 {
+    let mut side = 0i32;
+    let mut root = b;
+    for _ in 0..60 {
+        if gb.abs() <= tol || (b - a).abs() <= 1e-13 * b.abs().max(1.0) {
+            return b;
+        }
+        let c = (a * gb - b * ga) / (gb - ga);
+        let gc = g(c);
+        root = c;
+        if gc.abs() <= tol {
+            break;
+        }
+        if gc * gb > 0.0 {
+            b = c;
+            gb = gc;
+            if side == 1 {
+                ga *= 0.5;
+            }
+            side = 1;
+        } else {
+            a = c;
+            ga = gc;
+            if side == -1 {
+                gb *= 0.5;
+            }
+            side = -1;
+        }
+    }
+    root
+}
+
+/// The trajectory on Krylov steps (time-independent `G`): each Arnoldi step spans many output
+/// times and the norm is followed inside it exactly in the Krylov basis.
+fn run_krylov(s: &Setup, kp: KrylovParams, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTarget) -> Result<Trajectory> {
+    let sys = s.sys;
+    let n = sys.n;
+    let times = s.times;
+    let t_end = times[times.len() - 1];
+    let mut f = EffRhs::new(sys);
+    let mut st = ArnoldiStepper::new(n, kp.m, kp.tol, kp.anorm, s.tol.max_steps)?;
+    let mut out = new_record(s);
+    let mut target = first_target(first, rng);
+    let mut scale = 1.0f64;
+    let mut y = psi0.to_vec();
+    let mut t = times[0];
+    let mut tmp = vec![ZERO; n];
+    let mut y_at = vec![ZERO; n];
+    let mut k = 0;
+    f.recentre(t, &y);
+    while k < times.len() && times[k] <= t {
+        record(s, &mut out, k, &y, &mut tmp);
+        k += 1;
+    }
+    while k < times.len() {
+        let tau = st.step(&mut f, &y, t_end - t, t)?;
+        let t0 = t;
+        s.deadline.check(|| format!("in a trajectory at t = {t0}"))?;
+        let c2 = |c: &[C64]| c.iter().map(|z| z.norm_sqr()).sum::<f64>() * scale;
+        let now = c2(st.end_coeffs());
+        let jump_at = if now <= target {
+            let start = norm2(&y) * scale;
+            Some(illinois(0.0, start - target, tau, now - target, s.norm_tol * target, |x| c2(&st.coeffs(x)) - target))
+        } else {
+            None
+        };
+        let reach = jump_at.map_or(t0 + tau, |sj| t0 + sj);
+        while k < times.len() && times[k] <= reach {
+            let c = if jump_at.is_none() && times[k] >= t0 + tau { st.end_coeffs().to_vec() } else { st.coeffs(times[k] - t0) };
+            st.state(&c, &mut y_at);
+            record(s, &mut out, k, &y_at, &mut tmp);
+            k += 1;
+        }
+        match jump_at {
+            Some(sj) => {
+                st.state(&st.coeffs(sj), &mut y_at);
+                let tj = t0 + sj;
+                let which = jump(sys, tj, &mut y_at, &mut tmp, rng)?;
+                out.jump_times.push(tj);
+                out.jump_which.push(which);
+                target = rng.uniform();
+                scale = 1.0;
+                y.copy_from_slice(&tmp);
+                t = tj;
+                f.recentre(t, &y);
+            }
+            None => {
+                st.state(st.end_coeffs(), &mut y);
+                t = t0 + tau;
+                if y.iter().any(|z| !z.re.is_finite() || !z.im.is_finite()) {
+                    return Err(Error::new(ErrorCode::Numerical, format!("non-finite state at t = {t}")));
+                }
+                let nrm = norm2(&y);
+                if nrm < 1e-3 {
+                    // keep the state O(1): the true squared norm is ‖y‖²·scale
+                    let c = 1.0 / nrm.sqrt();
+                    y.iter_mut().for_each(|v| *v *= c);
+                    scale *= nrm;
+                }
+                if tau == 0.0 && t < t_end {
+                    return Err(Error::new(ErrorCode::Numerical, format!("the trajectory's state vanished at t = {t}")));
+                }
+            }
+        }
+    }
+    out.final_norm2 = norm2(&y) * scale;
+    out.stats = st.stats.clone();
+    Ok(out)
+}
+
+/// The trajectory on Dormand–Prince steps (any `G(t)`).
+fn run_dp5(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTarget) -> Result<Trajectory> {
     let sys = s.sys;
     let n = sys.n;
     let times = s.times;
     let t_end = times[times.len() - 1];
     let mut f = EffRhs::new(sys);
     let mut st = Dp5Stepper::new(n, s.tol);
-    let mut out = Trajectory {
-        expect: vec![Vec::with_capacity(times.len()); s.observables.len()],
-        states: Vec::new(),
-        jump_times: Vec::new(),
-        jump_which: Vec::new(),
-        final_norm2: 1.0,
-        stats: Stats::default(),
-    };
-    let mut target = match first {
-        FirstTarget::Uniform => rng.uniform(),
-        FirstTarget::Above(p0) => p0 + (1.0 - p0) * rng.uniform(),
-        FirstTarget::Never => -1.0,
-    };
+    let mut out = new_record(s);
+    let mut target = first_target(first, rng);
     // true squared norm = ‖y‖² · scale
     let mut scale = 1.0f64;
     let mut prev = norm2(psi0);
@@ -136,38 +275,10 @@ pub(crate) fn run(s: &Setup, psi0: &[C64], rng: &mut Xoshiro256, first: FirstTar
             continue;
         }
         // the norm crossed the target inside [t_old, t]: Illinois on g(τ) = ‖y(τ)‖²·scale − r
-        let (mut ta, mut ga) = (st.t_old(), prev - target);
-        let (mut tb, mut gb) = (st.t(), now - target);
-        let mut side = 0i32;
-        let mut tj = tb;
-        for _ in 0..60 {
-            if gb.abs() <= s.norm_tol * target || (tb - ta).abs() <= 1e-13 * tb.abs().max(1.0) {
-                tj = tb;
-                break;
-            }
-            let tc = (ta * gb - tb * ga) / (gb - ga);
-            st.dense(tc, &mut y_at);
-            let gc = norm2(&y_at) * scale - target;
-            tj = tc;
-            if gc.abs() <= s.norm_tol * target {
-                break;
-            }
-            if gc * gb > 0.0 {
-                tb = tc;
-                gb = gc;
-                if side == 1 {
-                    ga *= 0.5;
-                }
-                side = 1;
-            } else {
-                ta = tc;
-                ga = gc;
-                if side == -1 {
-                    gb *= 0.5;
-                }
-                side = -1;
-            }
-        }
+        let tj = illinois(st.t_old(), prev - target, st.t(), now - target, s.norm_tol * target, |x| {
+            st.dense(x, &mut y_at);
+            norm2(&y_at) * scale - target
+        });
         st.dense(tj, &mut y_at);
         let which = jump(sys, tj, &mut y_at, &mut tmp, rng)?;
         out.jump_times.push(tj);
