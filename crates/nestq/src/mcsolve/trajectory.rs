@@ -2,9 +2,11 @@
 //! form of Plenio & Knight, RMP 70, 101 (1998), §III.B, as QuTiP's `mcsolve`):
 //!
 //! 1. draw a target `r ~ U(0, 1)`;
-//! 2. integrate the unnormalised `dψ/dt = −i H_eff ψ` with adaptive Dormand–Prince 5(4)
-//!    ([`crate::integrate::dp5`]) until `‖ψ‖² = r`, located inside the step by the Illinois
-//!    method on the order-4 dense output (to `|‖ψ‖² − r| ≤ norm_tol·r`);
+//! 2. integrate the unnormalised `dψ/dt = −i H_eff ψ` until `‖ψ‖² = r` — by Krylov steps
+//!    ([`crate::integrate::krylov::ArnoldiStepper`]) when `H_eff` is time-independent, else by
+//!    adaptive Dormand–Prince 5(4) ([`crate::integrate::dp5`]) — and locate that time inside the
+//!    step by the Illinois method on the step's continuous solution (the Krylov coefficients,
+//!    or the order-4 dense output), to `|‖ψ‖² − r| ≤ norm_tol·r`;
 //! 3. jump there with `C_j` chosen with probability `∝ f_j(t)‖C_j ψ‖²`, normalise, go to 1.
 //!
 //! Expectation values at output times are those of the normalised state. The squared norm
