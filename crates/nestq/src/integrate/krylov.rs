@@ -73,6 +73,10 @@ pub struct ArnoldiStepper {
     end: Vec<C64>,
     /// Proposed length of the next step.
     t_new: f64,
+    /// Rejections allowed in one step, and the largest factor a rejected step keeps (1: only
+    /// Expokit's formula).
+    max_reject: u32,
+    reject_shrink: f64,
     /// Counters (steps, rejections, matrix–vector products, accumulated error estimate).
     pub stats: Stats,
 }
@@ -104,8 +108,19 @@ impl ArnoldiStepper {
             beta: 0.0,
             end: Vec::new(),
             t_new: 0.0,
+            max_reject: 10,
+            reject_shrink: 1.0,
             stats: Stats::default(),
         })
+    }
+
+    /// Allows `max_reject` rejections per step instead of Expokit's 10, each shrinking the step
+    /// at least to `shrink` times its length (the trajectory solver restarts from states whose
+    /// last step size says little about the next: after a jump, the phases change abruptly).
+    pub fn with_rejections(mut self, max_reject: u32, shrink: f64) -> Self {
+        self.max_reject = max_reject;
+        self.reject_shrink = shrink;
+        self
     }
 
     /// Builds the Krylov space at `w` and takes one step of length `τ ≤ max_tau` (returned;
@@ -114,7 +129,6 @@ impl ArnoldiStepper {
         let m = self.m;
         let gamma = 0.9;
         let delta = 1.2;
-        let mxrej = 10;
         if self.stats.steps >= self.max_steps {
             return Err(Error::new(ErrorCode::Numerical, format!("krylov exceeded max_steps = {}", self.max_steps)));
         }
@@ -197,11 +211,12 @@ impl ArnoldiStepper {
             }
             ireject += 1;
             self.stats.rejected += 1;
-            if ireject > mxrej {
+            if ireject > self.max_reject {
                 return Err(Error::new(ErrorCode::Numerical, format!(
                     "krylov: requested tolerance too tight for krylov_dim = {m} at t = {at} (raise krylov_dim or loosen rtol)")));
             }
-            t_step = round_step(gamma * t_step * (t_step * self.tol / err_loc).powf(xm)).min(max_tau);
+            let proposed = round_step(gamma * t_step * (t_step * self.tol / err_loc).powf(xm));
+            t_step = if self.reject_shrink < 1.0 { proposed.min(self.reject_shrink * t_step) } else { proposed }.min(max_tau);
         }
         self.mx = mb + k1;
         self.mcomb = mb + if k1 > 0 { k1 - 1 } else { 0 };

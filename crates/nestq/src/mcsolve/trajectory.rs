@@ -159,7 +159,7 @@ fn run_krylov(s: &Setup, kp: KrylovParams, psi0: &[C64], rng: &mut Xoshiro256, f
     let times = s.times;
     let t_end = times[times.len() - 1];
     let mut f = EffRhs::new(sys);
-    let mut st = ArnoldiStepper::new(n, kp.m, kp.tol, kp.anorm, s.tol.max_steps)?;
+    let mut st = ArnoldiStepper::new(n, kp.m, kp.tol, kp.anorm, s.tol.max_steps)?.with_rejections(40, 0.5);
     let mut out = new_record(s);
     let mut target = first_target(first, rng);
     let mut scale = 1.0f64;
