@@ -59,9 +59,11 @@ function kindOf(v: unknown): Kind | undefined {
   return kinds.length === 1 ? kinds[0] : undefined;
 }
 
+/** JSON files under `dir`, leaving out hidden directories (bench/.venv) and bench/out (generated). */
 function jsonFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir))
     .sort()
+    .filter((f) => !f.startsWith('.') && `${dir}/${f}` !== 'bench/out')
     .flatMap((f) => {
       const rel = `${dir}/${f}`;
       if (statSync(join(ROOT, rel)).isDirectory()) return jsonFiles(rel);
@@ -97,6 +99,7 @@ describe('schema', () => {
   it('(b) the test fixtures and bench inputs validate', () => {
     const inputs = [
       ...jsonFiles('test/fixtures/models'),
+      ...jsonFiles('test/fixtures/mc'),
       ...jsonFiles('test/fixtures/grad').filter((f) => !/\.(objective|torch)\.json$/.test(f)),
       ...jsonFiles('test/fixtures/neural').filter((f) => f.endsWith('.net.json')),
       ...jsonFiles('bench'),
