@@ -46,6 +46,14 @@ use rayon::prelude::*;
 /// Fixed, so that where `target_tol` stops does not depend on the thread count.
 pub const BATCH: usize = 16;
 
+/// Smallest Hilbert-space dimension whose (time-independent) trajectories run on Krylov steps.
+/// Below it every jump's restart and the small exponentials at output and jump times cost more
+/// than Dormand–Prince's extra products: on the QuantumToolbox.jl Kerr oscillator (n = 50, ~100
+/// jumps per trajectory) Krylov steps took 4.5 s for 100 trajectories and Dormand–Prince 0.25 s;
+/// on the Ising chain at n = 64 (few jumps, ‖H‖T ≈ 4000) Krylov was 1.8× faster, at n = 1024
+/// it needs 10× fewer products (session 9, bench/RESULTS.md).
+pub const KRYLOV_MIN_DIM: usize = 256;
+
 /// Arnoldi dimension of the Krylov trajectory integrator: 16 up to dimension 256, Expokit's 30
 /// above, where the matrix–vector products outweigh the small exponentials (measured on the
 /// dissipative Ising chain: N = 8, 100 trajectories, 5.6 s at 16 against 6.4 s at 30; N = 10,
@@ -208,9 +216,10 @@ pub fn mcsolve_lindbladian(
     };
     let seed = mc.seed.unwrap_or_else(|| (crate::clock::now_s() * 1e6) as u64 ^ 0x6A09_E667_F3BC_C908);
     let obs_ops: Vec<Csr> = observables.iter().map(|(_, o)| o.clone()).collect();
-    // time-independent G: Krylov steps spanning many output times (Expokit's error control with
-    // tolerance rtol per unit time, as method krylov); otherwise Dormand–Prince with dense output
-    let krylov = sys.td.is_empty().then(|| KrylovParams { m: krylov_dim(n), tol: solver.rtol, anorm: sys.g0.norm1() });
+    // time-independent G of dimension ≥ KRYLOV_MIN_DIM: Krylov steps spanning many output times
+    // (Expokit's error control with tolerance rtol per unit time, as method krylov); otherwise
+    // Dormand–Prince with dense output
+    let krylov = (sys.td.is_empty() && n >= KRYLOV_MIN_DIM).then(|| KrylovParams { m: krylov_dim(n), tol: solver.rtol, anorm: sys.g0.norm1() });
     let setup = Setup {
         sys: &sys,
         krylov,
@@ -378,7 +387,7 @@ pub fn mcsolve_lindbladian(
                 "requested: {} quantum-jump trajectories (seed {seed}){}, integrated by {}",
                 done,
                 if mc.improved_sampling { ", improved sampling" } else { "" },
-                if krylov.is_some() { "Krylov steps (time-independent H_eff)" } else { "Dormand–Prince 5(4) with dense output (time-dependent H_eff)" }
+                if krylov.is_some() { "Krylov steps (time-independent H_eff)" } else { "Dormand–Prince 5(4) with dense output (time-dependent H_eff, or dimension below KRYLOV_MIN_DIM)" }
             ),
             integrator: istats,
             wall_s: crate::clock::now_s() - start,
