@@ -46,13 +46,19 @@ use rayon::prelude::*;
 /// Fixed, so that where `target_tol` stops does not depend on the thread count.
 pub const BATCH: usize = 16;
 
-/// Smallest Hilbert-space dimension whose (time-independent) trajectories run on Krylov steps.
-/// Below it every jump's restart and the small exponentials at output and jump times cost more
-/// than Dormand–Prince's extra products: on the QuantumToolbox.jl Kerr oscillator (n = 50, ~100
-/// jumps per trajectory) Krylov steps took 4.5 s for 100 trajectories and Dormand–Prince 0.25 s;
-/// on the Ising chain at n = 64 (few jumps, ‖H‖T ≈ 4000) Krylov was 1.8× faster, at n = 1024
-/// it needs 10× fewer products (session 9, bench/RESULTS.md).
+/// Time-independent trajectories run on Krylov steps from this Hilbert-space dimension on, and
+/// below it when they oscillate much more than they jump ([`KRYLOV_OSCILLATION`]). Small
+/// systems that jump often do better on Dormand–Prince: every jump restarts the Arnoldi process,
+/// and the small exponentials at output and jump times cost more than Dormand–Prince's extra
+/// products. Measured (session 9, bench/RESULTS.md): on the QuantumToolbox.jl Kerr oscillator
+/// (n = 50, ~100 jumps per trajectory) Krylov steps took 4.5 s for 100 trajectories and
+/// Dormand–Prince 0.25 s; on the Ising chain at n = 64 (~6 jumps, ‖H‖T ≈ 4000) Krylov was 1.8×
+/// faster; at n = 1024 it needs 10× fewer products.
 pub const KRYLOV_MIN_DIM: usize = 256;
+
+/// Below [`KRYLOV_MIN_DIM`], Krylov steps are used when ‖G‖₁ ≥ this × ‖Σ_j C_j†C_j‖₁ (the bound of
+/// the jump rate): the Ising chain at n = 64 has a ratio ≈ 70, the Kerr oscillator ≈ 1.5.
+pub const KRYLOV_OSCILLATION: f64 = 20.0;
 
 /// Arnoldi dimension of the Krylov trajectory integrator: 16 up to dimension 256, Expokit's 30
 /// above, where the matrix–vector products outweigh the small exponentials (measured on the
@@ -219,7 +225,10 @@ pub fn mcsolve_lindbladian(
     // time-independent G of dimension ≥ KRYLOV_MIN_DIM: Krylov steps spanning many output times
     // (Expokit's error control with tolerance rtol per unit time, as method krylov); otherwise
     // Dormand–Prince with dense output
-    let krylov = (sys.td.is_empty() && n >= KRYLOV_MIN_DIM).then(|| KrylovParams { m: krylov_dim(n), tol: solver.rtol, anorm: sys.g0.norm1() });
+    let anorm = sys.g0.norm1();
+    let jump_bound: f64 = sys.collapses.iter().map(|c| c.op.adjoint().matmul(&c.op).norm1()).sum();
+    let krylov = (sys.td.is_empty() && (n >= KRYLOV_MIN_DIM || anorm >= KRYLOV_OSCILLATION * jump_bound))
+        .then(|| KrylovParams { m: krylov_dim(n), tol: solver.rtol, anorm });
     let setup = Setup {
         sys: &sys,
         krylov,
@@ -387,7 +396,7 @@ pub fn mcsolve_lindbladian(
                 "requested: {} quantum-jump trajectories (seed {seed}){}, integrated by {}",
                 done,
                 if mc.improved_sampling { ", improved sampling" } else { "" },
-                if krylov.is_some() { "Krylov steps (time-independent H_eff)" } else { "Dormand–Prince 5(4) with dense output (time-dependent H_eff, or dimension below KRYLOV_MIN_DIM)" }
+                if krylov.is_some() { "Krylov steps (time-independent H_eff)" } else { "Dormand–Prince 5(4) with dense output (time-dependent H_eff, or small and jumping often)" }
             ),
             integrator: istats,
             wall_s: crate::clock::now_s() - start,

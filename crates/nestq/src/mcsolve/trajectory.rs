@@ -3,8 +3,8 @@
 //!
 //! 1. draw a target `r ~ U(0, 1)`;
 //! 2. integrate the unnormalised `dψ/dt = −i H_eff ψ` until `‖ψ‖² = r` — by Krylov steps
-//!    ([`crate::integrate::krylov::ArnoldiStepper`]) when `H_eff` is time-independent and of
-//!    dimension ≥ [`super::KRYLOV_MIN_DIM`], else by
+//!    ([`crate::integrate::krylov::ArnoldiStepper`]) when `H_eff` is time-independent and large
+//!    or oscillation-dominated ([`super::KRYLOV_MIN_DIM`]), else by
 //!    adaptive Dormand–Prince 5(4) ([`crate::integrate::dp5`]) — and locate that time inside the
 //!    step by the Illinois method on the step's continuous solution (the Krylov coefficients,
 //!    or the order-4 dense output), to `|‖ψ‖² − r| ≤ norm_tol·r`;
