@@ -11,8 +11,16 @@ beforeAll(async () => {
   await init({ threads: 2 });
 });
 
-/** A driven qubit decaying at 0.3 (basis state 0 is the excited one). */
-const model = (): ModelSpec => drivenQubit({ jumps: [{ rate: 0.3, ops: 'SM0' }], times: { start: 0, stop: 6, count: 13 } });
+/** A driven, detuned qubit decaying at 0.3 (basis state 0 is the excited one); ⟨X⟩ and ⟨Z⟩ both move. */
+const model = (): ModelSpec =>
+  drivenQubit({
+    hamiltonian: [
+      { coef: 0.5, ops: 'X0' },
+      { coef: 0.2, ops: 'Z0' },
+    ],
+    jumps: [{ rate: 0.3, ops: 'SM0' }],
+    times: { start: 0, stop: 6, count: 13 },
+  });
 
 describe('mcsolve (threaded build)', () => {
   it('runs on a pool of 2', () => {
@@ -29,7 +37,7 @@ describe('mcsolve (threaded build)', () => {
       const se = mc.stdExpect[k]!;
       expect(se.length).toBe(a.length);
       for (let t = 0; t < a.length; t++) expect(Math.abs(a[t]! - b[t]!)).toBeLessThanOrEqual(4 * se[t]! + 2e-4);
-      expect(se[se.length - 1]!).toBeGreaterThan(0.01);
+      expect(se[se.length - 1]!).toBeGreaterThan(0.003);
       expect(se[se.length - 1]!).toBeLessThan(0.06);
     }
     const tr = mc.trajectories;
@@ -43,7 +51,7 @@ describe('mcsolve (threaded build)', () => {
     const d = mc.finalState.data;
     expect(d[0]! + d[6]!).toBeCloseTo(1, 12);
     const json = mc.toJSON();
-    expect(Object.keys(json.std_expect!)).toEqual(['Z', 'X']);
+    expect(Object.keys(json.std_expect!).sort()).toEqual(['X', 'Z']);
     expect(json.trajectories!.col_which.length).toBe(400);
   });
 
