@@ -324,6 +324,12 @@ fn cross_terms_unravel_only_when_completely_positive() {
     let me = mesolve(&model(&c), None).unwrap();
     let mc = mesolve(&model(&with_solver(&c, json!({"method": "mcsolve", "ntraj": 600, "seed": 8}))), None).unwrap();
     assert_agrees(&me, &mc, 4.0);
+    // the sites' decays stay their own collapse operators; the completed cross pair γ(X0, X1)
+    // + γ(X1, X0) + γD[X0] + γD[X1] has one eigenmode, √(2γ)(X0 + X1)/√2
+    let ops = &mc.stats.mc.as_ref().unwrap().collapse_ops;
+    assert_eq!(ops.len(), 3, "{ops:?}");
+    assert_eq!(&ops[..2], &["$.jumps[0]".to_string(), "$.jumps[1]".to_string()]);
+    assert!(ops[2].starts_with("eigenmode") && ops[2].contains("$.cross[0]"), "{ops:?}");
     // measures are evaluated on the averaged ρ(t): close to mesolve's
     for ((_, a), (_, b)) in me.measures.iter().zip(&mc.measures) {
         for (x, y) in a.iter().zip(b) {

@@ -86,21 +86,26 @@ impl McSystem {
                 return Err(Error::model(first.label.clone(), "mcsolve needs rates that stay non-negative: a cos(ωt + φ) rate profile changes sign, which no unravelling into quantum jumps can represent; use mesolve"));
             }
             let modulation = first.rate.modulation.clone();
-            let group: Vec<Collapse> = if idx.iter().all(|&k| l.dissipators[k].a == l.dissipators[k].b) {
-                let mut out = Vec::new();
-                for &k in idx {
-                    let d = &l.dissipators[k];
-                    if d.rate.amp.im != 0.0 || d.rate.amp.re < 0.0 {
-                        return Err(Error::model(d.label.clone(), format!("mcsolve needs a real non-negative jump rate, got {}", d.rate.amp)));
-                    }
-                    if d.rate.amp.re > 0.0 {
-                        out.push(Collapse { op: d.a.scale(C64::new(d.rate.amp.re.sqrt(), 0.0)), modulation: modulation.clone(), label: d.label.clone() });
-                    }
+            // plain jumps whose operator no cross term of the group uses are collapse operators
+            // as they stand (their labels stay the model's paths); the rest are diagonalised
+            let crossed: Vec<&Csr> = idx.iter().map(|&k| &l.dissipators[k]).filter(|d| d.a != d.b).flat_map(|d| [&d.a, &d.b]).collect();
+            let (plain, mixed): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&k| {
+                let d = &l.dissipators[k];
+                d.a == d.b && !crossed.iter().any(|o| **o == d.a)
+            });
+            let mut group = Vec::new();
+            for &k in &plain {
+                let d = &l.dissipators[k];
+                if d.rate.amp.im != 0.0 || d.rate.amp.re < 0.0 {
+                    return Err(Error::model(d.label.clone(), format!("mcsolve needs a real non-negative jump rate, got {}", d.rate.amp)));
                 }
-                out
-            } else {
-                diagonalise(l, idx, &modulation)?
-            };
+                if d.rate.amp.re > 0.0 {
+                    group.push(Collapse { op: d.a.scale(C64::new(d.rate.amp.re.sqrt(), 0.0)), modulation: modulation.clone(), label: d.label.clone() });
+                }
+            }
+            if !mixed.is_empty() {
+                group.extend(diagonalise(l, &mixed, &modulation)?);
+            }
             for c in group {
                 let cdc = c.op.adjoint().matmul(&c.op);
                 if modulation.is_constant() {
