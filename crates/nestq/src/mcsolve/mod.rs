@@ -226,8 +226,7 @@ pub fn mcsolve_lindbladian(
     // (Expokit's error control with tolerance rtol per unit time, as method krylov); otherwise
     // Dormand–Prince with dense output
     let anorm = sys.g0.norm1();
-    let jump_bound: f64 = sys.collapses.iter().map(|c| c.op.adjoint().matmul(&c.op).norm1()).sum();
-    let krylov = (sys.td.is_empty() && (n >= KRYLOV_MIN_DIM || anorm >= KRYLOV_OSCILLATION * jump_bound))
+    let krylov = (sys.td.is_empty() && (n >= KRYLOV_MIN_DIM || anorm >= KRYLOV_OSCILLATION * sys.jump_bound))
         .then(|| KrylovParams { m: krylov_dim(n), tol: solver.rtol, anorm });
     let setup = Setup {
         sys: &sys,

@@ -45,6 +45,8 @@ pub struct McSystem {
     pub td: Vec<(Coef, Csr)>,
     /// Collapse operators.
     pub collapses: Vec<Collapse>,
+    /// `Σ_j ‖C_j†C_j‖₁` (rate profiles at 1): a bound on the jump rate.
+    pub jump_bound: f64,
 }
 
 /// Relative size below which a Kossakowski eigenvalue counts as zero (no collapse operator).
@@ -79,6 +81,7 @@ impl McSystem {
             groups.entry(key).or_default().push(k);
         }
         let mut collapses = Vec::new();
+        let mut jump_bound = 0.0;
         for key in order {
             let idx = &groups[&key];
             let first = &l.dissipators[idx[0]];
@@ -108,6 +111,7 @@ impl McSystem {
             }
             for c in group {
                 let cdc = c.op.adjoint().matmul(&c.op);
+                jump_bound += cdc.norm1();
                 if modulation.is_constant() {
                     g0 = g0.add(one, &cdc, C64::new(-0.5, 0.0));
                 } else {
@@ -117,7 +121,7 @@ impl McSystem {
             }
         }
         g0.prune(0.0);
-        Ok(McSystem { n, g0, td, collapses })
+        Ok(McSystem { n, g0, td, collapses, jump_bound })
     }
 
     /// `out = G(t) ψ`.
