@@ -42,6 +42,7 @@
 pub mod batch;
 pub mod clock;
 pub mod coef;
+pub mod ensemble;
 pub mod error;
 pub mod grad;
 pub(crate) mod guard;
@@ -61,6 +62,7 @@ pub mod rng;
 pub mod solve;
 pub mod sparse;
 pub mod steady;
+pub mod stochastic;
 pub mod train;
 
 /// Complex double, the scalar type of every operator and state.
@@ -72,6 +74,7 @@ pub use error::{Error, ErrorCode, Result};
 pub use grad::{mesolve_grad, objective_terms, objective_value, GradOptions, GradResult, GradStats, Objective, ObjectiveTerm, ObjectiveTime};
 pub use lindblad::{lindblad_dissipator, spost, spre, sprepost, Lindbladian, MatrixRhs, SuperOp};
 pub use mcsolve::{mcsolve, mcsolve_lindbladian};
+pub use stochastic::{sdesolve_lindbladian, smesolve};
 pub use model::{McOptions, Measure, Method, Model, SolverOptions};
 pub use mpo::{mesolve_mpo, Mpo, MpoOptions, MpoStats};
 pub use solve::{mesolve, mesolve_lindbladian, mesolve_with, Evolver, SolveResult};

@@ -49,6 +49,9 @@ pub struct RunStats {
     pub mpo: Option<MpoStats>,
     /// Method `mcsolve` only: the ensemble (see [`crate::mcsolve`]).
     pub mc: Option<McStats>,
+    /// Methods `ssesolve` and `smesolve` only: the ensemble and its records (see
+    /// [`crate::stochastic`]).
+    pub sde: Option<SdeStats>,
 }
 
 /// Result of [`mesolve`].
@@ -139,20 +142,63 @@ pub struct McStats {
     pub final_state_omitted: bool,
 }
 
+/// The ensemble of an `ssesolve`/`smesolve` run (in the result file as `std_expect` and
+/// `trajectories`).
+#[derive(Clone, Debug, Default)]
+pub struct SdeStats {
+    /// Trajectories run (fewer than `ntraj` when `target_tol` was reached; 1 for
+    /// `from_experiment`).
+    pub ntraj: usize,
+    /// The ensemble's seed (given or drawn from the clock).
+    pub seed: u64,
+    /// Scheme: `euler`, `milstein` or `rouchon`.
+    pub sde_method: String,
+    /// Largest step used (each output interval is divided into equal steps ≤ `solver.dt`).
+    pub dt: f64,
+    /// Heterodyne detection (two channels per monitored operator).
+    pub heterodyne: bool,
+    /// The trajectory was driven by a given record (`from_experiment`), not sampled.
+    pub from_experiment: bool,
+    /// Labels of the measurement channels, in record order (heterodyne: the `C + C†` and
+    /// `−i(C − C†)` quadratures of each monitored jump, in turn).
+    pub channels: Vec<String>,
+    /// Noise factor of each channel's current: 1 (homodyne), √2 (heterodyne).
+    pub noise_factors: Vec<f64>,
+    /// Standard error of each observable's mean at each output time (as [`McStats`]).
+    pub std_expect: Vec<Vec<f64>>,
+    /// With `keep_runs_results`: `runs_expect[k][i][t]`.
+    pub runs_expect: Option<Vec<Vec<Vec<C64>>>>,
+    /// With `store_measurement`: `measurement[k][i][j]`, trajectory k, channel i, output
+    /// interval j: `f_i·(⟨s_i + s_i†⟩ + ΔW_ij/Δt_j)` (QuTiP 5's `measurement`).
+    pub measurement: Option<Vec<Vec<Vec<f64>>>>,
+    /// With `store_measurement`: the Wiener increments `dW[k][i][j]` summed over interval j
+    /// (QuTiP 5's `dW`).
+    pub dw: Option<Vec<Vec<Vec<f64>>>>,
+    /// `target_tol` given and met.
+    pub target_tol_reached: Option<bool>,
+    /// True when the averaged final state was not formed (beyond the memory budget).
+    pub final_state_omitted: bool,
+}
+
 fn complex_json(v: C64) -> Value {
     json!([v.re, v.im])
 }
 
 impl SolveResult {
-    /// Method `mcsolve`: the result file's `std_expect` (observable → standard errors) and
-    /// `trajectories` objects (see `docs/model-format.md`, *Trajectories*); `None` otherwise.
+    /// Trajectory methods (`mcsolve`, `ssesolve`, `smesolve`): the result file's `std_expect`
+    /// (observable → standard errors) and `trajectories` objects (see `docs/model-format.md`,
+    /// *Trajectories* and *Diffusive trajectories*); `None` otherwise.
     pub fn trajectories_json(&self) -> Option<(Value, Value)> {
-        let m = self.stats.mc.as_ref()?;
+        let (std_expect, runs_expect) = match (&self.stats.mc, &self.stats.sde) {
+            (Some(m), _) => (&m.std_expect, &m.runs_expect),
+            (None, Some(s)) => (&s.std_expect, &s.runs_expect),
+            (None, None) => return None,
+        };
         let mut se = serde_json::Map::new();
-        for (e, v) in self.expect.iter().zip(&m.std_expect) {
+        for (e, v) in self.expect.iter().zip(std_expect) {
             se.insert(e.name.clone(), json!(v));
         }
-        let runs = m.runs_expect.as_ref().map(|r| {
+        let runs = runs_expect.as_ref().map(|r| {
             let per: Vec<Value> = r
                 .iter()
                 .map(|traj| {
@@ -166,17 +212,36 @@ impl SolveResult {
                 .collect();
             Value::Array(per)
         });
-        let traj = json!({
-            "ntraj": m.ntraj,
-            "seed": m.seed,
-            "collapse_ops": m.collapse_ops,
-            "col_times": m.col_times,
-            "col_which": m.col_which,
-            "no_jump_probability": m.no_jump_probability,
-            "target_tol_reached": m.target_tol_reached,
-            "final_state_omitted": m.final_state_omitted,
-            "runs_expect": runs,
-        });
+        let traj = if let Some(m) = &self.stats.mc {
+            json!({
+                "ntraj": m.ntraj,
+                "seed": m.seed,
+                "collapse_ops": m.collapse_ops,
+                "col_times": m.col_times,
+                "col_which": m.col_which,
+                "no_jump_probability": m.no_jump_probability,
+                "target_tol_reached": m.target_tol_reached,
+                "final_state_omitted": m.final_state_omitted,
+                "runs_expect": runs,
+            })
+        } else {
+            let s = self.stats.sde.as_ref()?;
+            json!({
+                "ntraj": s.ntraj,
+                "seed": s.seed,
+                "sde_method": s.sde_method,
+                "dt": s.dt,
+                "heterodyne": s.heterodyne,
+                "from_experiment": s.from_experiment,
+                "channels": s.channels,
+                "noise_factors": s.noise_factors,
+                "target_tol_reached": s.target_tol_reached,
+                "final_state_omitted": s.final_state_omitted,
+                "runs_expect": runs,
+                "measurement": s.measurement,
+                "dW": s.dw,
+            })
+        };
         Some((Value::Object(se), traj))
     }
 

@@ -29,7 +29,6 @@ use crate::error::{Error, Result};
 use crate::guard::{check_scale, Deadline, TermScale};
 use crate::integrate::{Stats, Tolerances};
 use crate::lindblad::Lindbladian;
-use crate::measures;
 use crate::model::{Measure, Model, SolverOptions};
 use crate::result::{ExpectSeries, McStats, Physicality, Progress, RunStats, SolveResult};
 use crate::rng::{stream_seed, Xoshiro256};
@@ -38,13 +37,8 @@ use crate::C64;
 use nalgebra::DMatrix;
 pub use system::{Collapse, McSystem};
 use trajectory::{FirstTarget, Keep, KrylovParams, Setup, Trajectory};
-
-#[cfg(feature = "parallel")]
-use rayon::prelude::*;
-
-/// Trajectories run (in parallel) between checks of `target_tol`, progress and the timeout.
-/// Fixed, so that where `target_tol` stops does not depend on the thread count.
-pub const BATCH: usize = 16;
+use crate::ensemble::{accumulate, initial_ensemble, run_batch, Moments};
+pub use crate::ensemble::BATCH;
 
 /// Time-independent trajectories run on Krylov steps from this Hilbert-space dimension on, and
 /// below it when they oscillate much more than they jump ([`KRYLOV_OSCILLATION`]). Small
@@ -78,91 +72,6 @@ pub fn mcsolve(model: &Model, progress: Option<Progress>) -> Result<SolveResult>
     let l = model.lindbladian()?;
     let obs: Vec<(String, Csr)> = model.observables.iter().map(|(n, _, o)| (n.clone(), o.clone())).collect();
     mcsolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
-}
-
-/// The initial state as an ensemble of normalised pure states with weights (one state when
-/// `rho0` is pure: purity within 1e-10 of 1).
-fn initial_ensemble(rho0: &DMatrix<C64>) -> Result<Vec<(f64, Vec<C64>)>> {
-    let n = rho0.nrows();
-    let purity: f64 = rho0.iter().map(|v| v.norm_sqr()).sum();
-    if (purity - 1.0).abs() <= 1e-10 {
-        let j = (0..n).max_by(|&a, &b| rho0[(a, a)].re.total_cmp(&rho0[(b, b)].re)).unwrap_or(0);
-        let c = 1.0 / rho0[(j, j)].re.sqrt();
-        let psi: Vec<C64> = (0..n).map(|i| rho0[(i, j)] * c).collect();
-        let nrm: f64 = psi.iter().map(|v| v.norm_sqr()).sum::<f64>().sqrt();
-        return Ok(vec![(1.0, psi.into_iter().map(|v| v / nrm).collect())]);
-    }
-    let (ev, u) = measures::eigh(rho0)?;
-    let total: f64 = ev.iter().filter(|&&l| l > 1e-14).sum();
-    Ok(ev
-        .iter()
-        .enumerate()
-        .filter(|(_, &l)| l > 1e-14)
-        .map(|(j, &l)| (l / total, u.column(j).iter().cloned().collect()))
-        .collect())
-}
-
-/// Running mean and sum of squared deviations of complex samples (Welford 1962), per
-/// observable and output time.
-struct Moments {
-    m: usize,
-    mean: Vec<Vec<C64>>,
-    m2: Vec<Vec<f64>>,
-}
-
-impl Moments {
-    fn new(nobs: usize, ntimes: usize) -> Self {
-        Moments { m: 0, mean: vec![vec![C64::new(0.0, 0.0); ntimes]; nobs], m2: vec![vec![0.0; ntimes]; nobs] }
-    }
-    fn push(&mut self, x: &[Vec<C64>]) {
-        self.m += 1;
-        let m = self.m as f64;
-        for (i, xi) in x.iter().enumerate() {
-            for (k, &z) in xi.iter().enumerate() {
-                let d = z - self.mean[i][k];
-                self.mean[i][k] += d / m;
-                self.m2[i][k] += (d.conj() * (z - self.mean[i][k])).re;
-            }
-        }
-    }
-    /// Standard error of the mean, `s/√m` with the unbiased sample variance s².
-    fn std_err(&self, i: usize, k: usize) -> f64 {
-        if self.m < 2 {
-            return f64::INFINITY;
-        }
-        let m = self.m as f64;
-        (self.m2[i][k].max(0.0) / (m - 1.0) / m).sqrt()
-    }
-}
-
-/// Runs trajectories `lo..hi` (in parallel with the `parallel` feature), in index order.
-fn run_batch(lo: usize, hi: usize, one: &(dyn Fn(usize) -> Result<Trajectory> + Sync)) -> Vec<Result<Trajectory>> {
-    #[cfg(feature = "parallel")]
-    {
-        (lo..hi).into_par_iter().map(|k| crate::par::without_team(|| one(k))).collect()
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        (lo..hi).map(one).collect()
-    }
-}
-
-/// `rho += w Σ_k |ψ_k⟩⟨ψ_k|` over the given normalised states, column by column (in parallel
-/// with the `parallel` feature; each column sums in the order of `states`).
-fn accumulate(rho: &mut DMatrix<C64>, w: f64, states: &[&[C64]]) {
-    let n = rho.nrows();
-    let col = |j: usize, c: &mut [C64]| {
-        for psi in states {
-            let a = psi[j].conj() * w;
-            for (ci, p) in c.iter_mut().zip(psi.iter()) {
-                *ci += p * a;
-            }
-        }
-    };
-    #[cfg(feature = "parallel")]
-    rho.as_mut_slice().par_chunks_mut(n).enumerate().for_each(|(j, c)| col(j, c));
-    #[cfg(not(feature = "parallel"))]
-    rho.as_mut_slice().chunks_mut(n).enumerate().for_each(|(j, c)| col(j, c));
 }
 
 /// Runs `solver.mc.ntraj` quantum-jump trajectories of the generator `l` from `rho0` and returns
@@ -272,21 +181,7 @@ pub fn mcsolve_lindbladian(
     }
     let one = |k: usize| -> Result<Trajectory> {
         let mut rng = Xoshiro256::seed_from_u64(stream_seed(seed, k as u64));
-        let psi0 = if init.len() == 1 {
-            &init[0].1
-        } else {
-            let u = rng.uniform();
-            let mut acc = 0.0;
-            let mut pick = init.len() - 1;
-            for (j, (w, _)) in init.iter().enumerate() {
-                acc += w;
-                if u < acc {
-                    pick = j;
-                    break;
-                }
-            }
-            &init[pick].1
-        };
+        let psi0 = crate::ensemble::pick(&init, &mut rng);
         trajectory::run(&setup, psi0, &mut rng, first)
     };
     let mut moments = Moments::new(observables.len(), times.len());
@@ -403,6 +298,7 @@ pub fn mcsolve_lindbladian(
             warnings,
             mpo: None,
             mc: Some(stats),
+            sde: None,
         },
     })
 }

@@ -12,9 +12,11 @@ use nalgebra::{DMatrix, DVector};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+mod sde_options;
 mod solver;
 use solver::parse_solver;
-pub use solver::{McOptions, Method, MpoOptions, SolverOptions};
+pub use sde_options::DEFAULT_SDE_DT;
+pub use solver::{FromExperiment, McOptions, Method, MpoOptions, ScOp, SdeMethod, SdeOptions, SolverOptions, StoreMeasurement};
 
 /// A number or a parameter name.
 #[derive(Clone, Debug, PartialEq)]

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::json::{as_f64, as_obj, as_str, as_usize, check_keys, kind};
 use serde_json::{Map, Value};
+pub use super::sde_options::{FromExperiment, ScOp, SdeMethod, SdeOptions, StoreMeasurement};
 
 /// Integration method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -27,6 +28,12 @@ pub enum Method {
     Mpo,
     /// Quantum-jump (Monte Carlo wave-function) trajectories (see [`crate::mcsolve`]).
     Mcsolve,
+    /// Diffusive pure-state trajectories: the stochastic Schrödinger equation of homodyne or
+    /// heterodyne detection of every collapse operator (see [`crate::stochastic`]).
+    Ssesolve,
+    /// Diffusive density-matrix trajectories: the stochastic master equation of homodyne or
+    /// heterodyne detection of chosen jumps (see [`crate::stochastic`]).
+    Smesolve,
 }
 
 impl Method {
@@ -42,7 +49,20 @@ impl Method {
             Method::Trbdf2 => "trbdf2",
             Method::Mpo => "mpo",
             Method::Mcsolve => "mcsolve",
+            Method::Ssesolve => "ssesolve",
+            Method::Smesolve => "smesolve",
         }
+    }
+
+    /// True for the trajectory methods (`mcsolve`, `ssesolve`, `smesolve`), which read the
+    /// ensemble keys `ntraj`, `seed`, `target_tol`, `keep_runs_results`.
+    pub fn is_ensemble(self) -> bool {
+        matches!(self, Method::Mcsolve | Method::Ssesolve | Method::Smesolve)
+    }
+
+    /// True for the diffusive unravellings (`ssesolve`, `smesolve`).
+    pub fn is_sde(self) -> bool {
+        matches!(self, Method::Ssesolve | Method::Smesolve)
     }
 }
 
@@ -69,9 +89,12 @@ pub struct SolverOptions {
     pub physicality: bool,
     /// Options of method `mpo` (`chi_max`, `chi_min`, `cutoff`, `order`, `trotter_check`).
     pub mpo: MpoOptions,
-    /// Options of method `mcsolve` (`ntraj`, `seed`, `target_tol`, `improved_sampling`,
-    /// `keep_runs_results`, `norm_tol`).
+    /// Ensemble options of the trajectory methods (`ntraj`, `seed`, `target_tol`,
+    /// `keep_runs_results`; for `mcsolve` also `improved_sampling`, `norm_tol`).
     pub mc: McOptions,
+    /// Options of methods `ssesolve` and `smesolve` (`sc_ops`, `heterodyne`, `sde_method`,
+    /// `store_measurement`, `from_experiment`; the step is `dt`).
+    pub sde: SdeOptions,
     /// Wall-clock limit of one solve in seconds (`None`: no limit). A solve that reaches it
     /// fails with [`ErrorCode::Timeout`], naming the time it had reached.
     pub timeout: Option<f64>,
@@ -91,6 +114,7 @@ impl Default for SolverOptions {
             physicality: true,
             mpo: MpoOptions::default(),
             mc: McOptions::default(),
+            sde: SdeOptions::default(),
             timeout: None,
         }
     }
@@ -151,15 +175,26 @@ impl Default for McOptions {
     }
 }
 
-/// `$.solver` keys of method `mcsolve`.
-pub(crate) const MC_KEYS: [&str; 6] = ["ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol"];
+/// `$.solver` keys of the trajectory methods (`mcsolve`, `ssesolve`, `smesolve`).
+pub(crate) const ENSEMBLE_KEYS: [&str; 4] = ["ntraj", "seed", "target_tol", "keep_runs_results"];
 
-/// Parses the `mcsolve` keys of `$.solver` (`o` is the solver object); keys given with another
-/// method are an error naming the key.
-pub(crate) fn parse_mc_options(o: &Map<String, Value>, is_mc: bool) -> Result<McOptions> {
+/// `$.solver` keys of method `mcsolve` alone.
+pub(crate) const MC_KEYS: [&str; 2] = ["improved_sampling", "norm_tol"];
+
+/// `$.solver` keys of methods `ssesolve` and `smesolve`.
+pub(crate) const SDE_KEYS: [&str; 5] = ["sc_ops", "heterodyne", "sde_method", "store_measurement", "from_experiment"];
+
+/// Parses the ensemble keys of `$.solver` (`o` is the solver object); keys given with a method
+/// that does not read them are an error naming the key.
+pub(crate) fn parse_mc_options(o: &Map<String, Value>, method: Method) -> Result<McOptions> {
     let mut m = McOptions::default();
+    for k in ENSEMBLE_KEYS {
+        if !method.is_ensemble() && o.contains_key(k) {
+            return Err(Error::model(format!("$.solver.{k}"), "only used by the trajectory methods \"mcsolve\", \"ssesolve\" and \"smesolve\"".to_string()));
+        }
+    }
     for k in MC_KEYS {
-        if !is_mc && o.contains_key(k) {
+        if method != Method::Mcsolve && o.contains_key(k) {
             return Err(Error::model(format!("$.solver.{k}"), "only used by method \"mcsolve\"".to_string()));
         }
     }
@@ -269,7 +304,8 @@ pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
     let o = as_obj(v, "$.solver")?;
     check_keys(o, "$.solver", &[
         "method", "rtol", "atol", "dt", "max_steps", "renormalize", "memory_budget_mb", "krylov_dim", "physicality", "chi_max", "chi_min", "cutoff",
-        "order", "trotter_check", "timeout", "ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol",
+        "order", "trotter_check", "timeout", "ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol", "sc_ops",
+        "heterodyne", "sde_method", "store_measurement", "from_experiment",
     ])?;
     if let Some(m) = o.get("method") {
         s.method = match as_str(m, "$.solver.method")? {
@@ -282,7 +318,9 @@ pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
             "trbdf2" | "stiff" => Method::Trbdf2,
             "mpo" => Method::Mpo,
             "mcsolve" => Method::Mcsolve,
-            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo, mcsolve)"))),
+            "ssesolve" => Method::Ssesolve,
+            "smesolve" => Method::Smesolve,
+            other => return Err(Error::model("$.solver.method", format!("unknown method '{other}' (auto, rk4, dopri5, expm, krylov, cheby, trbdf2, mpo, mcsolve, ssesolve, smesolve)"))),
         };
     }
     let pos = |k: &str| -> Result<Option<f64>> {
@@ -336,7 +374,8 @@ pub(crate) fn parse_solver(v: Option<&Value>) -> Result<SolverOptions> {
         return Err(Error::model("$.solver.dt", "method rk4 needs a step size dt"));
     }
     s.mpo = parse_mpo_options(o, s.method == Method::Mpo, s.dt)?;
-    s.mc = parse_mc_options(o, s.method == Method::Mcsolve)?;
+    s.mc = parse_mc_options(o, s.method)?;
+    s.sde = super::sde_options::parse_sde_options(o, s.method)?;
     Ok(s)
 }
 

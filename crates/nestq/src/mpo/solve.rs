@@ -251,6 +251,7 @@ pub fn mesolve_mpo(model: &Model, mut progress: Option<Progress>) -> Result<Solv
             warnings,
             mpo: Some(stats),
             mc: None,
+            sde: None,
         },
     })
 }

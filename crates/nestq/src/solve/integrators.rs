@@ -57,6 +57,7 @@ pub(crate) fn integrator_for(method: Method, solver: &SolverOptions) -> Result<B
         Method::Trbdf2 => Box::new(Trbdf2 { tol, memory_budget: solver.memory_budget }),
         Method::Mpo => return Err(Error::model("$.solver.method", "method mpo works from the model file (use mesolve with the Model), not from a dense generator")),
         Method::Mcsolve => return Err(Error::model("$.solver.method", "method mcsolve integrates trajectories, not ρ (use mesolve_with or mcsolve_lindbladian)")),
+        Method::Ssesolve | Method::Smesolve => return Err(Error::model("$.solver.method", "methods ssesolve and smesolve integrate stochastic trajectories, not ρ (use mesolve_with or sdesolve_lindbladian)")),
     })
 }
 

@@ -118,6 +118,9 @@ pub fn mesolve_with(model: &Model, overrides: &BTreeMap<String, f64>, progress: 
     if model.solver.method == Method::Mcsolve {
         return crate::mcsolve::mcsolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress);
     }
+    if model.solver.method.is_sde() {
+        return crate::stochastic::sdesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress);
+    }
     mesolve_lindbladian(&l, &model.initial, &model.times, &obs, &model.measures, &model.solver, progress)
 }
 
@@ -277,6 +280,7 @@ pub fn mesolve_lindbladian(
             warnings,
             mpo: None,
             mc: None,
+            sde: None,
         },
     })
 }
