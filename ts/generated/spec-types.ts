@@ -169,6 +169,18 @@ export interface ExpModulation {
 }
 
 /**
+ * A measured record for `from_experiment`: exactly one key, `dW` or `measurement`, each one
+ * array of finite numbers per channel with one value per output interval.
+ */
+export type FromExperiment =
+  | {
+      dW: number[][];
+    }
+  | {
+      measurement: number[][];
+    };
+
+/**
  * A Hamiltonian term coef·f(t)·ops.
  */
 export interface HamiltonianTerm {
@@ -244,10 +256,27 @@ export type JumpModulation = {
 export type Measure = string;
 
 /**
+ * Where in an output interval a stored current takes its expectation value.
+ */
+export type MeasurementPoint = 'start' | 'middle' | 'end';
+
+/**
  * Integration method (docs/model-format.md, "Solver").
  */
 export type Method =
-  'auto' | 'rk4' | 'dopri5' | 'expm' | 'krylov' | 'cheby' | 'chebyshev' | 'trbdf2' | 'stiff' | 'mpo' | 'mcsolve';
+  | 'auto'
+  | 'rk4'
+  | 'dopri5'
+  | 'expm'
+  | 'krylov'
+  | 'cheby'
+  | 'chebyshev'
+  | 'trbdf2'
+  | 'stiff'
+  | 'mpo'
+  | 'mcsolve'
+  | 'ssesolve'
+  | 'smesolve';
 
 /**
  * Time profile f(t) multiplying a coefficient or rate: exactly one of `cos` or `exp`.
@@ -271,10 +300,41 @@ export type OperatorExpr = string;
 export type RealOrParam = number | string;
 
 /**
+ * One monitored jump of `smesolve`: an index into `jumps`, or the index with an efficiency.
+ */
+export type ScOp = number | ScOpEfficiency;
+
+/**
+ * `{"jump": index, "efficiency": η}`.
+ */
+export interface ScOpEfficiency {
+  /**
+   * Detection efficiency, 0 ≤ η ≤ 1 (default 1).
+   */
+  efficiency?: number;
+  /**
+   * Index into `jumps`.
+   */
+  jump: number;
+  /**
+   * A comment (keys beginning with '_' are ignored).
+   */
+  [k: `_${string}`]: unknown;
+}
+
+/**
+ * Scheme of `ssesolve`/`smesolve`.
+ */
+export type SdeMethod = 'euler' | 'milstein' | 'rouchon';
+
+/**
  * Solver options. Times are in the model's time unit. The MPO keys (`chi_max`, `chi_min`,
- * `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`, the
- * trajectory keys (`ntraj`, `seed`, `target_tol`, `improved_sampling`, `keep_runs_results`,
- * `norm_tol`) with any method other than `mcsolve`; `rk4` and `mpo` need `dt`.
+ * `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`; the
+ * ensemble keys (`ntraj`, `seed`, `target_tol`, `keep_runs_results`) with any method but the
+ * trajectory methods `mcsolve`, `ssesolve`, `smesolve`; `improved_sampling` and `norm_tol` with
+ * any but `mcsolve`; the diffusive keys (`sc_ops`, `heterodyne`, `sde_method`,
+ * `store_measurement`, `from_experiment`) with any but `ssesolve`/`smesolve` (`sc_ops`:
+ * `smesolve` only); `rk4` and `mpo` need `dt`.
  */
 export type Solver = {
   /**
@@ -299,10 +359,25 @@ export type Solver = {
   cutoff?: number;
   /**
    * Fixed step (> 0, model time unit): the step of `rk4` (the last step of each output
-   * interval is shortened to land on the output time) and the Trotter step of `mpo` (each
-   * output interval is divided into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).
+   * interval is shortened to land on the output time), the Trotter step of `mpo` and the
+   * step of `ssesolve`/`smesolve` (default 0.001, QuTiP's; each output interval is divided
+   * into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).
    */
   dt?: number;
+  /**
+   * `ssesolve`/`smesolve` only: filter one measured record instead of sampling
+   * (QuTiP 5's `run_from_experiment`): `{"dW": [[…], …]}` (Wiener increments) or
+   * `{"measurement": [[…], …]}` (currents, expectation at the interval's start), one array
+   * per channel with one value per output interval; the output times must be evenly spaced
+   * (one step per interval; `dt` is not given) and `ntraj` is 1.
+   */
+  from_experiment?: FromExperiment;
+  /**
+   * `ssesolve`/`smesolve` only: heterodyne detection (each monitored operator C gives two
+   * channels, C/√2 and −iC/√2, whose currents measure C + C† and −i(C − C†) with noise
+   * factor √2; QuTiP 5's convention). Default `false` (homodyne).
+   */
+  heterodyne?: boolean;
   /**
    * `mcsolve` only: compute the no-jump trajectory once and weight it by its probability;
    * sample the others conditioned on a jump (Abdelhafez et al. 2019; default `false`; needs a
@@ -310,7 +385,7 @@ export type Solver = {
    */
   improved_sampling?: boolean;
   /**
-   * `mcsolve` only: return every trajectory's expectation values in
+   * Trajectory methods: return every trajectory's expectation values in
    * `trajectories.runs_expect` (default `false`).
    */
   keep_runs_results?: boolean;
@@ -337,7 +412,7 @@ export type Solver = {
    */
   norm_tol?: number;
   /**
-   * `mcsolve` only: number of trajectories (≥ 1, default 500; the most run with
+   * Trajectory methods: number of trajectories (≥ 1, default 500; the most run with
    * `target_tol`). With `improved_sampling` it counts the no-jump trajectory (≥ 2).
    */
   ntraj?: number;
@@ -361,13 +436,32 @@ export type Solver = {
    */
   rtol?: number;
   /**
-   * `mcsolve` only: seed of the ensemble (a non-negative integer; trajectory k uses its own
+   * `smesolve` only: the monitored jumps, each an index into `jumps` (efficiency 1) or
+   * `{"jump": index, "efficiency": η}` (0 ≤ η ≤ 1: the jump is split into a monitored
+   * √η part and an unmonitored √(1−η) part). Default: every collapse operator, η = 1. A
+   * monitored jump must have a non-zero rate and an operator no cross term uses.
+   */
+  sc_ops?: ScOp[];
+  /**
+   * `ssesolve`/`smesolve` only: the scheme, `rouchon` (default; positivity-preserving,
+   * strong order 1), `milstein` (strong order 1) or `euler` (Euler–Maruyama, order ½).
+   */
+  sde_method?: SdeMethod;
+  /**
+   * Trajectory methods: seed of the ensemble (a non-negative integer; trajectory k uses its own
    * stream derived from it, so results do not depend on the thread count). Default: drawn
    * from the clock and reported in `trajectories.seed`.
    */
   seed?: number;
   /**
-   * `mcsolve` only: stop once every observable's standard error is at most `atol` (a number)
+   * `ssesolve`/`smesolve` only: return every trajectory's measurement record and Wiener
+   * increments per output interval (`trajectories.measurement`, `trajectories.dW`), with the
+   * expectation value taken at the interval's end (`true`, `"end"`), start (`"start"`) or
+   * their mean (`"middle"`). Default `false`.
+   */
+  store_measurement?: StoreMeasurement;
+  /**
+   * Trajectory methods: stop once every observable's standard error is at most `atol` (a number)
    * or `atol + rtol·|mean|` (`[atol, rtol]`), checked every 16 trajectories; needs at least
    * one observable.
    */
@@ -387,6 +481,11 @@ export type Solver = {
    */
   [k: `_${string}`]: unknown;
 };
+
+/**
+ * `store_measurement`: `true` (= `"end"`), `false`, `"start"`, `"middle"` or `"end"`.
+ */
+export type StoreMeasurement = boolean | MeasurementPoint;
 
 /**
  * `target_tol` of method `mcsolve`: an absolute tolerance, or `[atol, rtol]`.

@@ -296,12 +296,23 @@ pub enum Method {
     /// (see "Trajectories: mcsolve" in docs/model-format.md); needs a completely positive
     /// generator.
     Mcsolve,
+    /// Diffusive pure-state trajectories (stochastic Schrödinger equation of homodyne or
+    /// heterodyne detection of every collapse operator; QuTiP 5 `ssesolve`; see "Diffusive
+    /// trajectories" in docs/model-format.md); needs a completely positive generator.
+    Ssesolve,
+    /// Diffusive density-matrix trajectories (stochastic master equation of homodyne or
+    /// heterodyne detection of chosen jumps, `sc_ops`; QuTiP 5 `smesolve`); needs a completely
+    /// positive generator.
+    Smesolve,
 }
 
 /// Solver options. Times are in the model's time unit. The MPO keys (`chi_max`, `chi_min`,
-/// `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`, the
-/// trajectory keys (`ntraj`, `seed`, `target_tol`, `improved_sampling`, `keep_runs_results`,
-/// `norm_tol`) with any method other than `mcsolve`; `rk4` and `mpo` need `dt`.
+/// `cutoff`, `order`, `trotter_check`) are refused with any method other than `mpo`; the
+/// ensemble keys (`ntraj`, `seed`, `target_tol`, `keep_runs_results`) with any method but the
+/// trajectory methods `mcsolve`, `ssesolve`, `smesolve`; `improved_sampling` and `norm_tol` with
+/// any but `mcsolve`; the diffusive keys (`sc_ops`, `heterodyne`, `sde_method`,
+/// `store_measurement`, `from_experiment`) with any but `ssesolve`/`smesolve` (`sc_ops`:
+/// `smesolve` only); `rk4` and `mpo` need `dt`.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 #[schemars(extend("allOf" = solver_rules()))]
 #[schemars(extend("additionalProperties" = false))]
@@ -325,8 +336,9 @@ pub struct Solver {
     #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
     pub timeout: Option<f64>,
     /// Fixed step (> 0, model time unit): the step of `rk4` (the last step of each output
-    /// interval is shortened to land on the output time) and the Trotter step of `mpo` (each
-    /// output interval is divided into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).
+    /// interval is shortened to land on the output time), the Trotter step of `mpo` and the
+    /// step of `ssesolve`/`smesolve` (default 0.001, QuTiP's; each output interval is divided
+    /// into ⌈Δt/dt⌉ equal steps, so the steps taken are ≤ dt).
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "f64", extend("exclusiveMinimum" = 0))]
     pub dt: Option<f64>,
@@ -378,18 +390,18 @@ pub struct Solver {
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "bool")]
     pub trotter_check: Option<bool>,
-    /// `mcsolve` only: number of trajectories (≥ 1, default 500; the most run with
+    /// Trajectory methods: number of trajectories (≥ 1, default 500; the most run with
     /// `target_tol`). With `improved_sampling` it counts the no-jump trajectory (≥ 2).
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "u64", range(min = 1))]
     pub ntraj: Option<u64>,
-    /// `mcsolve` only: seed of the ensemble (a non-negative integer; trajectory k uses its own
+    /// Trajectory methods: seed of the ensemble (a non-negative integer; trajectory k uses its own
     /// stream derived from it, so results do not depend on the thread count). Default: drawn
     /// from the clock and reported in `trajectories.seed`.
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "u64")]
     pub seed: Option<u64>,
-    /// `mcsolve` only: stop once every observable's standard error is at most `atol` (a number)
+    /// Trajectory methods: stop once every observable's standard error is at most `atol` (a number)
     /// or `atol + rtol·|mean|` (`[atol, rtol]`), checked every 16 trajectories; needs at least
     /// one observable.
     #[serde(default, deserialize_with = "some")]
@@ -401,7 +413,7 @@ pub struct Solver {
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "bool")]
     pub improved_sampling: Option<bool>,
-    /// `mcsolve` only: return every trajectory's expectation values in
+    /// Trajectory methods: return every trajectory's expectation values in
     /// `trajectories.runs_expect` (default `false`).
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "bool")]
@@ -411,6 +423,39 @@ pub struct Solver {
     #[serde(default, deserialize_with = "some")]
     #[schemars(with = "f64", extend("exclusiveMinimum" = 0, "exclusiveMaximum" = 1))]
     pub norm_tol: Option<f64>,
+    /// `smesolve` only: the monitored jumps, each an index into `jumps` (efficiency 1) or
+    /// `{"jump": index, "efficiency": η}` (0 ≤ η ≤ 1: the jump is split into a monitored
+    /// √η part and an unmonitored √(1−η) part). Default: every collapse operator, η = 1. A
+    /// monitored jump must have a non-zero rate and an operator no cross term uses.
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "Vec<ScOp>")]
+    pub sc_ops: Option<Vec<ScOp>>,
+    /// `ssesolve`/`smesolve` only: heterodyne detection (each monitored operator C gives two
+    /// channels, C/√2 and −iC/√2, whose currents measure C + C† and −i(C − C†) with noise
+    /// factor √2; QuTiP 5's convention). Default `false` (homodyne).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "bool")]
+    pub heterodyne: Option<bool>,
+    /// `ssesolve`/`smesolve` only: the scheme, `rouchon` (default; positivity-preserving,
+    /// strong order 1), `milstein` (strong order 1) or `euler` (Euler–Maruyama, order ½).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "SdeMethod")]
+    pub sde_method: Option<SdeMethod>,
+    /// `ssesolve`/`smesolve` only: return every trajectory's measurement record and Wiener
+    /// increments per output interval (`trajectories.measurement`, `trajectories.dW`), with the
+    /// expectation value taken at the interval's end (`true`, `"end"`), start (`"start"`) or
+    /// their mean (`"middle"`). Default `false`.
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "StoreMeasurement")]
+    pub store_measurement: Option<StoreMeasurement>,
+    /// `ssesolve`/`smesolve` only: filter one measured record instead of sampling
+    /// (QuTiP 5's `run_from_experiment`): `{"dW": [[…], …]}` (Wiener increments) or
+    /// `{"measurement": [[…], …]}` (currents, expectation at the interval's start), one array
+    /// per channel with one value per output interval; the output times must be evenly spaced
+    /// (one step per interval; `dt` is not given) and `ntraj` is 1.
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "FromExperiment")]
+    pub from_experiment: Option<FromExperiment>,
     /// Keys beginning with `_` (comments).
     #[serde(flatten)]
     pub comments: Comments,
@@ -426,8 +471,85 @@ pub enum TargetTol {
     AbsRel(#[schemars(length(min = 2, max = 2))] Vec<f64>),
 }
 
+/// One monitored jump of `smesolve`: an index into `jumps`, or the index with an efficiency.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ScOp {
+    /// Index into `jumps` (efficiency 1).
+    Index(u64),
+    /// Index and detection efficiency.
+    WithEfficiency(ScOpEfficiency),
+}
+
+/// `{"jump": index, "efficiency": η}`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[schemars(extend("additionalProperties" = false))]
+pub struct ScOpEfficiency {
+    /// Index into `jumps`.
+    pub jump: u64,
+    /// Detection efficiency, 0 ≤ η ≤ 1 (default 1).
+    #[serde(default, deserialize_with = "some")]
+    #[schemars(with = "f64", range(min = 0, max = 1))]
+    pub efficiency: Option<f64>,
+    /// Keys beginning with `_` (comments).
+    #[serde(flatten)]
+    pub comments: Comments,
+}
+
+/// Scheme of `ssesolve`/`smesolve`.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SdeMethod {
+    /// Euler–Maruyama (strong order ½).
+    Euler,
+    /// Milstein for commutative noise (strong order 1).
+    Milstein,
+    /// Rouchon & Ralph 2015: a completely positive map per step (strong order 1).
+    Rouchon,
+}
+
+/// `store_measurement`: `true` (= `"end"`), `false`, `"start"`, `"middle"` or `"end"`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum StoreMeasurement {
+    /// `true`: store, expectation at the interval's end; `false`: do not store.
+    Flag(bool),
+    /// Where in the interval the expectation value is taken.
+    At(MeasurementPoint),
+}
+
+/// Where in an output interval a stored current takes its expectation value.
+#[derive(Clone, Copy, Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MeasurementPoint {
+    /// At the start.
+    Start,
+    /// The mean of start and end.
+    Middle,
+    /// At the end.
+    End,
+}
+
+/// A measured record for `from_experiment`: exactly one key, `dW` or `measurement`, each one
+/// array of finite numbers per channel with one value per output interval.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+pub enum FromExperiment {
+    /// Wiener increments `dW[channel][interval]`.
+    #[serde(rename = "dW")]
+    Dw(Vec<Vec<f64>>),
+    /// Measured currents `measurement[channel][interval]` (expectation at the interval's start).
+    #[serde(rename = "measurement")]
+    Measurement(Vec<Vec<f64>>),
+}
+
+/// The ensemble keys every trajectory method reads.
+pub const ENSEMBLE_KEYS: [&str; 4] = ["ntraj", "seed", "target_tol", "keep_runs_results"];
+
 /// The keys only method `mcsolve` reads.
-pub const MC_KEYS: [&str; 6] = ["ntraj", "seed", "target_tol", "improved_sampling", "keep_runs_results", "norm_tol"];
+pub const MC_KEYS: [&str; 2] = ["improved_sampling", "norm_tol"];
+
+/// The keys only methods `ssesolve` and `smesolve` read.
+pub const SDE_KEYS: [&str; 5] = ["sc_ops", "heterodyne", "sde_method", "store_measurement", "from_experiment"];
 
 /// The keys only method `mpo` reads.
 pub const MPO_KEYS: [&str; 5] = ["chi_max", "chi_min", "cutoff", "order", "trotter_check"];
@@ -437,11 +559,15 @@ pub const MPO_KEYS: [&str; 5] = ["chi_max", "chi_min", "cutoff", "order", "trott
 fn solver_rules() -> serde_json::Value {
     let method_is = |m: &str| serde_json::json!({"properties": {"method": {"const": m}}, "required": ["method"]});
     let any_mpo_key: Vec<_> = MPO_KEYS.iter().map(|k| serde_json::json!({"required": [k]})).collect();
-    let any_mc_key: Vec<_> = MC_KEYS.iter().map(|k| serde_json::json!({"required": [k]})).collect();
+    let any_of = |keys: &[&str]| -> Vec<serde_json::Value> { keys.iter().map(|k| serde_json::json!({"required": [k]})).collect() };
+    let method_in = |ms: &[&str]| serde_json::json!({"properties": {"method": {"enum": ms}}, "required": ["method"]});
     serde_json::json!([
         {"if": method_is("rk4"), "then": {"required": ["dt"]}},
         {"if": method_is("mpo"), "then": {"required": ["dt"]}, "else": {"not": {"anyOf": any_mpo_key}}},
-        {"if": method_is("mcsolve"), "else": {"not": {"anyOf": any_mc_key}}}
+        {"if": method_in(&["mcsolve", "ssesolve", "smesolve"]), "else": {"not": {"anyOf": any_of(&ENSEMBLE_KEYS)}}},
+        {"if": method_is("mcsolve"), "else": {"not": {"anyOf": any_of(&MC_KEYS)}}},
+        {"if": method_in(&["ssesolve", "smesolve"]), "else": {"not": {"anyOf": any_of(&SDE_KEYS)}}},
+        {"if": method_is("ssesolve"), "then": {"not": {"required": ["sc_ops"]}}}
     ])
 }
 

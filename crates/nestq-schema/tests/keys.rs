@@ -14,7 +14,7 @@
 //! variant in `one_key_objects`.
 
 mod common;
-use common::docs::{model_dense, model_mc, model_mpo, network_full, training_mnist, training_recall};
+use common::docs::{model_dense, model_mc, model_mpo, model_sme, model_sme_experiment, network_full, training_mnist, training_recall};
 use common::{const_compatible, schema_at, schema_properties, Kind};
 use serde_json::{json, Value};
 
@@ -36,7 +36,8 @@ fn places() -> Vec<Place> {
         one(Kind::Model, model_dense, "/jumps/0/modulation/exp"),
         one(Kind::Model, model_dense, "/cross/0/modulation/exp"),
         one(Kind::Model, model_dense, "/times"),
-        Place { kind: Kind::Model, at: vec![(model_dense, "/solver"), (model_mpo, "/solver"), (model_mc, "/solver")] },
+        Place { kind: Kind::Model, at: vec![(model_dense, "/solver"), (model_mpo, "/solver"), (model_mc, "/solver"), (model_sme, "/solver"), (model_sme_experiment, "/solver")] },
+        one(Kind::Model, model_sme, "/solver/sc_ops/0"),
         one(Kind::Network, network_full, ""),
         one(Kind::Network, network_full, "/neurons/0"),
         one(Kind::Network, network_full, "/groups/0"),
@@ -137,6 +138,8 @@ fn maximal_documents_are_read_by_both() {
         (Kind::Model, model_dense()),
         (Kind::Model, model_mpo()),
         (Kind::Model, model_mc()),
+        (Kind::Model, model_sme()),
+        (Kind::Model, model_sme_experiment()),
         (Kind::Network, network_full()),
         (Kind::Training, training_recall()),
         (Kind::Training, training_mnist()),
@@ -227,6 +230,13 @@ fn one_key_objects() {
         f(&mut d);
         (Kind::Network, d)
     };
+    // a one-qubit model with one monitored jump and 3 output intervals
+    let experiment = |rec: Value| {
+        let mut d = model_sme_experiment();
+        d["times"] = json!([0, 0.5, 1, 1.5]);
+        d["solver"] = json!({"method": "smesolve", "from_experiment": rec});
+        d
+    };
     let accepted = [
         model(&|d| d["initial"] = json!({"basis": [1, 2]})),
         model(&|d| d["initial"] = json!({"product": [[1, 0], [0, [0, 1], 1]]})),
@@ -234,6 +244,8 @@ fn one_key_objects() {
         model(&|d| d["initial"] = json!({"dm": [[1, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0]]})),
         model(&|d| d["hamiltonian"][0]["modulation"] = json!({"exp": {"rate": 1}})),
         model(&|d| d["cross"][0]["modulation"] = json!({"cos": {"omega": 1}})),
+        model(&|d| *d = experiment(json!({"dW": [[0.1, 0.2, 0.3]]}))),
+        model(&|d| *d = experiment(json!({"measurement": [[0.1, 0.2, 0.3]]}))),
         network(&|d| d["bridges"][0]["initial"] = json!({"basis": [0, 1]})),
         network(&|d| d["bridges"][0]["initial"] = json!({"product": [[1, 0], [0, 1]]})),
         network(&|d| d["bridges"][0]["initial"] = json!({"ket": [1, 0, 0, [0, 1]]})),
@@ -253,6 +265,10 @@ fn one_key_objects() {
         model(&|d| d["hamiltonian"][0]["modulation"] = json!({"sin": {"omega": 1}})),
         model(&|d| d["hamiltonian"][0]["modulation"] = json!({"exp": {"rate": 1}, "_comment": 1})),
         model(&|d| d["jumps"][0]["modulation"] = json!({"cos": {"omega": 1}})),
+        model(&|d| *d = experiment(json!({"dW": [[0.1, 0.2, 0.3]], "_comment": 1}))),
+        model(&|d| *d = experiment(json!({"dW": [[0.1, 0.2, 0.3]], "measurement": [[0.1, 0.2, 0.3]]}))),
+        model(&|d| *d = experiment(json!({"zz": [[0.1, 0.2, 0.3]]}))),
+        model(&|d| *d = experiment(json!({}))),
         network(&|d| d["bridges"][0]["initial"] = json!({"zz": true})),
         network(&|d| d["bridges"][0]["initial"] = json!({"bell": false})),
         network(&|d| d["bridges"][0]["initial"] = json!({"bell": "phi"})),

@@ -49,6 +49,32 @@ pub fn model_mc() -> Value {
     })
 }
 
+pub fn model_sme() -> Value {
+    json!({
+        "dims": [2],
+        "hamiltonian": [{"coef": 0.5, "ops": "X0"}],
+        "jumps": [{"rate": 0.1, "ops": "SM0"}, {"rate": 0.05, "ops": "Z0"}],
+        "initial": {"basis": [0]},
+        "times": [0, 0.5, 1],
+        "observables": {"Z0": "Z0"},
+        "solver": {"method": "smesolve", "ntraj": 8, "seed": 1, "target_tol": 0.01, "keep_runs_results": true,
+                   "sc_ops": [{"jump": 0, "efficiency": 0.5}, 1], "heterodyne": true, "sde_method": "milstein", "store_measurement": "middle",
+                   "dt": 0.01, "rtol": 1e-6, "atol": 1e-8, "max_steps": 1000, "memory_budget_mb": 10, "timeout": 60, "physicality": true}
+    })
+}
+
+pub fn model_sme_experiment() -> Value {
+    json!({
+        "dims": [2],
+        "hamiltonian": [{"coef": 0.5, "ops": "X0"}],
+        "jumps": [{"rate": 0.1, "ops": "SM0"}],
+        "initial": {"basis": [0]},
+        "times": [0, 0.5, 1],
+        "observables": {"Z0": "Z0"},
+        "solver": {"method": "ssesolve", "ntraj": 1, "from_experiment": {"dW": [[0.1, -0.2]]}, "sde_method": "euler"}
+    })
+}
+
 pub fn network_full() -> Value {
     json!({
         "version": 1, "name": "maximal network", "description": "every key a network can have",

@@ -184,10 +184,10 @@ pub(crate) fn parse_sde_options(o: &Map<String, Value>, method: Method) -> Resul
     if let Some(x) = o.get("from_experiment") {
         let m = x.as_object().ok_or_else(|| Error::model("$.solver.from_experiment", format!("expected {{\"dW\": …}} or {{\"measurement\": …}}, got {}", kind(x))))?;
         crate::json::check_keys(m, "$.solver.from_experiment", &["dW", "measurement"])?;
-        s.from_experiment = Some(match (m.get("dW"), m.get("measurement")) {
-            (Some(d), None) => FromExperiment::Dw(channels(d, "$.solver.from_experiment.dW")?),
-            (None, Some(r)) => FromExperiment::Measurement(channels(r, "$.solver.from_experiment.measurement")?),
-            _ => return Err(Error::model("$.solver.from_experiment", "give exactly one of \"dW\" (Wiener increments) and \"measurement\" (measured currents)")),
+        s.from_experiment = Some(match (m.len(), m.get("dW"), m.get("measurement")) {
+            (1, Some(d), None) => FromExperiment::Dw(channels(d, "$.solver.from_experiment.dW")?),
+            (1, None, Some(r)) => FromExperiment::Measurement(channels(r, "$.solver.from_experiment.measurement")?),
+            _ => return Err(Error::model("$.solver.from_experiment", "takes exactly one key: \"dW\" (Wiener increments) or \"measurement\" (measured currents), no comments beside it")),
         });
         if let Some(n) = o.get("ntraj") {
             if n.as_u64() != Some(1) {
