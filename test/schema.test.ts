@@ -130,7 +130,7 @@ describe('schema', () => {
   const RULES: Rule[] = [
     { doc: 'docs/model-format.md', startsWith: '"solver": {"method": "mpo"', wrap: 'solver', def: 'model#/$defs/Solver' },
     { doc: 'docs/model-format.md', startsWith: '{"times": [...]', skip: 'the result file (an output, with comments)' },
-    { doc: 'docs/model-format.md', startsWith: '"std_expect"', skip: "mcsolve's extra result keys (an output)" },
+    { doc: 'docs/model-format.md', startsWith: '"std_expect"', skip: "the trajectory methods' extra result keys (an output)" },
     { doc: 'docs/network-format.md', startsWith: '{"id": "a"', def: 'network#/$defs/Neuron' },
     { doc: 'docs/network-format.md', startsWith: '{"id": "h"', def: 'network#/$defs/Group' },
     { doc: 'docs/network-format.md', startsWith: '{"pre": "a"', def: 'network#/$defs/Synapse', lines: true },

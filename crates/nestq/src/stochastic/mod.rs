@@ -467,7 +467,7 @@ pub fn sdesolve_lindbladian(
             method_reason: if experiment.is_some() {
                 format!("requested: the {what} filtered on a measured record ({} channels), {} scheme", m, opts.method.as_str())
             } else {
-                format!("requested: {done} {} trajectories of the {what} (seed {seed}, {} channels), {} scheme, dt = {}", if opts.heterodyne { "heterodyne" } else { "homodyne" }, m, opts.method.as_str(), stats.dt)
+                format!("requested: {done} {} trajectories of the {what} (seed {seed}, {} channels), {} scheme, steps of {:.4e}", if opts.heterodyne { "heterodyne" } else { "homodyne" }, m, opts.method.as_str(), stats.dt)
             },
             integrator: istats,
             wall_s: crate::clock::now_s() - start,
