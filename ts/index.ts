@@ -21,6 +21,9 @@ export { Model } from './model.js';
 export {
   mesolve,
   mcsolve,
+  smesolve,
+  ssesolve,
+  runFromExperiment,
   steadystate,
   mesolveBatch,
   mesolveSweep,
@@ -29,6 +32,9 @@ export {
   type MesolveResult,
   type McsolveOptions,
   type McsolveResult,
+  type SdeOptions,
+  type SdeResult,
+  type ScOp,
   type SteadyStateResult,
   type BatchEntry,
 } from './solve.js';

@@ -8,7 +8,7 @@
 import { NestqError, type NestqErrorCode } from './errors.js';
 import { Model, withModel } from './model.js';
 import { call, toNestqError, type RawModule } from './raw.js';
-import type { ModelSpec, ResultJSON, StatsJSON, TrajectoriesJSON } from './spec.js';
+import type { ModelSpec, ResultJSON, SdeTrajectoriesJSON, StatsJSON, TrajectoriesJSON } from './spec.js';
 import type { DensityMatrixData } from './state.js';
 
 type RawResult = RawModule['RawResult']['prototype'];
@@ -50,18 +50,22 @@ export interface MesolveResult {
   /** Method, steps, warnings (e.g. the complete-positivity warning of the NEST cross term). */
   stats: StatsJSON;
   /**
-   * Method `mcsolve` only: the standard error of each observable's ensemble mean at each output
-   * time (for a complex observable, of its real and imaginary parts together).
+   * Trajectory methods (`mcsolve`, `ssesolve`, `smesolve`) only: the standard error of each
+   * observable's ensemble mean at each output time (for a complex observable, of its real and
+   * imaginary parts together).
    */
   stdExpect?: Record<string, Float64Array>;
-  /** Method `mcsolve` only: jump records, seed and ensemble size ({@link TrajectoriesJSON}). */
-  trajectories?: TrajectoriesJSON;
+  /**
+   * Trajectory methods only: the ensemble — jump records ({@link TrajectoriesJSON}, `mcsolve`)
+   * or measurement records ({@link SdeTrajectoriesJSON}, `ssesolve`/`smesolve`), seed, size.
+   */
+  trajectories?: TrajectoriesJSON | SdeTrajectoriesJSON;
   /** The result file, identical in shape to the native `nestq run` output. */
   toJSON(): ResultJSON;
 }
 
-/** Parses the `{std_expect, trajectories}` JSON of a result of method `mcsolve`. */
-function trajectoryFields(se: Record<string, number[]> | undefined, traj: TrajectoriesJSON | undefined): Pick<MesolveResult, 'stdExpect' | 'trajectories'> {
+/** Parses the `{std_expect, trajectories}` JSON of a result of a trajectory method. */
+function trajectoryFields(se: Record<string, number[]> | undefined, traj: TrajectoriesJSON | SdeTrajectoriesJSON | undefined): Pick<MesolveResult, 'stdExpect' | 'trajectories'> {
   if (!se || !traj) return {};
   const stdExpect: Record<string, Float64Array> = {};
   for (const [k, v] of Object.entries(se)) stdExpect[k] = Float64Array.from(v);
@@ -102,7 +106,7 @@ export function readResult(r: RawResult): MesolveResult {
       fs.free();
     }
     const tj = r.trajectoriesJson();
-    const mc: { std_expect?: Record<string, number[]>; trajectories?: TrajectoriesJSON } = tj === undefined ? {} : JSON.parse(tj);
+    const mc: { std_expect?: Record<string, number[]>; trajectories?: TrajectoriesJSON | SdeTrajectoriesJSON } = tj === undefined ? {} : JSON.parse(tj);
     const res: MesolveResult = {
       times: r.times(),
       expect,
@@ -188,8 +192,8 @@ export interface McsolveOptions extends MesolveOptions {
   keepRunsResults?: boolean;
 }
 
-/** Result of {@link mcsolve}: a {@link MesolveResult} whose `stdExpect` and `trajectories` are set. */
-export type McsolveResult = MesolveResult & Required<Pick<MesolveResult, 'stdExpect' | 'trajectories'>>;
+/** Result of {@link mcsolve}: a {@link MesolveResult} whose `stdExpect` and `trajectories` (jump records) are set. */
+export type McsolveResult = MesolveResult & { stdExpect: Record<string, Float64Array>; trajectories: TrajectoriesJSON };
 
 /**
  * Quantum-jump (Monte Carlo wave-function) trajectories of the model (QuTiP 5 `mcsolve`): the
@@ -216,6 +220,114 @@ export function mcsolve(model: ModelSpec | string, options: McsolveOptions = {})
   for (const k of ['dt', 'krylov_dim', 'renormalize', 'physicality', 'chi_max', 'chi_min', 'cutoff', 'order', 'trotter_check']) delete solver[k];
   // method mcsolve always yields std_expect and trajectories (RawResult.trajectoriesJson)
   return mesolve({ ...spec, solver } as ModelSpec, options) as McsolveResult;
+}
+
+/** A monitored jump of {@link smesolve}: an index into the model's `jumps`, or the index with a detection efficiency 0 ≤ η ≤ 1. */
+export type ScOp = number | { jump: number; efficiency?: number };
+
+/** Options of {@link smesolve} and {@link ssesolve}: the model's `solver` keys of those methods, and those of {@link mesolve}. */
+export interface SdeOptions extends MesolveOptions {
+  /** Number of trajectories (≥ 1; default the model's `solver.ntraj`, else 500). */
+  ntraj?: number;
+  /** Seed of the ensemble (a non-negative integer; default the model's, else drawn from the clock and reported). */
+  seed?: number;
+  /** Stop once every standard error is ≤ `atol` (a number) or `atol + rtol·|mean|` (`[atol, rtol]`). */
+  targetTol?: number | [number, number];
+  /** Return every trajectory's expectations in `trajectories.runs_expect`. */
+  keepRunsResults?: boolean;
+  /** Step (model time unit; default the model's `solver.dt`, else 0.001). */
+  dt?: number;
+  /** `smesolve` only: the monitored jumps (default every collapse operator at efficiency 1). */
+  scOps?: ScOp[];
+  /** Heterodyne detection (two channels per monitored jump; QuTiP 5's convention). */
+  heterodyne?: boolean;
+  /** Scheme: `rouchon` (default; keeps ρ a density matrix), `milstein` or `euler`. */
+  sdeMethod?: 'euler' | 'milstein' | 'rouchon';
+  /** Return the currents and Wiener increments per output interval; `true` = `'end'`. */
+  storeMeasurement?: boolean | 'start' | 'middle' | 'end';
+}
+
+/** Result of {@link smesolve}/{@link ssesolve}: a {@link MesolveResult} with `stdExpect`, `trajectories` and, with `storeMeasurement`, the records as typed arrays. */
+export type SdeResult = MesolveResult & {
+  stdExpect: Record<string, Float64Array>;
+  trajectories: SdeTrajectoriesJSON;
+  /** With `storeMeasurement`: `measurement[k][i]`, the currents of trajectory k, channel i, one per output interval; else null. */
+  measurement: Float64Array[][] | null;
+  /** With `storeMeasurement`: `dW[k][i]`, the Wiener increments summed over each output interval; else null. */
+  dW: Float64Array[][] | null;
+};
+
+function sdeRun(method: 'smesolve' | 'ssesolve', model: ModelSpec | string, options: SdeOptions, fromExperiment?: Record<string, number[][]>): SdeResult {
+  const spec = (typeof model === 'string' ? JSON.parse(model) : structuredClone(model)) as ModelSpec & { solver?: Record<string, unknown> };
+  const solver: Record<string, unknown> = { ...(spec.solver ?? {}), method };
+  const keys: [keyof SdeOptions, string][] = [
+    ['ntraj', 'ntraj'],
+    ['seed', 'seed'],
+    ['targetTol', 'target_tol'],
+    ['keepRunsResults', 'keep_runs_results'],
+    ['dt', 'dt'],
+    ['scOps', 'sc_ops'],
+    ['heterodyne', 'heterodyne'],
+    ['sdeMethod', 'sde_method'],
+    ['storeMeasurement', 'store_measurement'],
+  ];
+  for (const [k, key] of keys) if (options[k] !== undefined) solver[key] = options[k];
+  // the density-matrix and jump-trajectory options these methods refuse are dropped, the rest kept
+  for (const k of ['krylov_dim', 'renormalize', 'chi_max', 'chi_min', 'cutoff', 'order', 'trotter_check', 'improved_sampling', 'norm_tol']) delete solver[k];
+  if (method === 'ssesolve') delete solver['sc_ops'];
+  if (fromExperiment) {
+    solver['from_experiment'] = fromExperiment;
+    delete solver['ntraj'];
+    delete solver['dt'];
+  }
+  const r = mesolve({ ...spec, solver } as ModelSpec, options) as MesolveResult & { stdExpect: Record<string, Float64Array>; trajectories: SdeTrajectoriesJSON };
+  const typed = (x: number[][][] | null): Float64Array[][] | null => (x ? x.map((traj) => traj.map((ch) => Float64Array.from(ch))) : null);
+  return Object.assign(r, { measurement: typed(r.trajectories.measurement), dW: typed(r.trajectories.dW) });
+}
+
+/**
+ * Diffusive trajectories of the stochastic master equation (QuTiP 5 `smesolve`): continuous
+ * homodyne (or heterodyne) detection of the model's jumps `scOps` at their efficiencies; the
+ * ensemble means of the observables with their standard errors, the measurement records on
+ * request, the averaged final state, and the physicality of the conditional states. Runs the
+ * model with `solver.method` `"smesolve"` and the options merged into its `solver`
+ * (docs/model-format.md, "Diffusive trajectories"). Results depend only on the seed, not on the
+ * thread count. Synchronous.
+ * @throws NestqError `invalid_model` (path e.g. `$.solver.sc_ops[0].efficiency`; a generator
+ *   that is not completely positive, at its cross term), `numerical` (a step too large for
+ *   Euler/Milstein), `timeout`, `aborted`.
+ */
+export function smesolve(model: ModelSpec | string, options: SdeOptions = {}): SdeResult {
+  return sdeRun('smesolve', model, options);
+}
+
+/**
+ * Diffusive pure-state trajectories of the stochastic Schrödinger equation (QuTiP 5 `ssesolve`):
+ * every collapse operator monitored with efficiency 1 (so `scOps` is not an option), a pure
+ * initial state. Otherwise as {@link smesolve}.
+ * @throws NestqError as {@link smesolve}; `invalid_model` at `$.initial` for a mixed state.
+ */
+export function ssesolve(model: ModelSpec | string, options: Omit<SdeOptions, 'scOps'> = {}): SdeResult {
+  return sdeRun('ssesolve', model, options);
+}
+
+/**
+ * Filters one measured record (QuTiP 5 `run_from_experiment`): the conditional state of the
+ * stochastic master equation (`method` `"smesolve"`, default) or Schrödinger equation driven by
+ * the given Wiener increments, or by the measured currents when `measurement` is true (a current
+ * `f·(⟨s + s†⟩ + ΔW/Δt)` with the expectation at the interval's start). `record[i]` holds channel
+ * i's values, one per output interval; the model's output times must be evenly spaced (one step
+ * per interval).
+ * @throws NestqError `invalid_model` at `$.solver.from_experiment…` for a record of the wrong shape,
+ *   at `$.times` for an uneven grid.
+ */
+export function runFromExperiment(
+  model: ModelSpec | string,
+  record: ArrayLike<number>[],
+  options: Omit<SdeOptions, 'ntraj' | 'dt' | 'targetTol'> & { measurement?: boolean; method?: 'smesolve' | 'ssesolve' } = {},
+): SdeResult {
+  const rec = record.map((ch) => Array.from(ch));
+  return sdeRun(options.method ?? 'smesolve', model, options, options.measurement ? { measurement: rec } : { dW: rec });
 }
 
 /** Steady state of a time-independent model (sparse LU, QuTiP's direct method). */

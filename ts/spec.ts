@@ -131,6 +131,42 @@ export interface TrajectoriesJSON {
   runs_expect: Record<string, number[] | [number, number][]>[] | null;
 }
 
+/**
+ * `trajectories` of a result of method `ssesolve` or `smesolve` (docs/model-format.md,
+ * "Diffusive trajectories"; QuTiP 5 `StochasticResult` names).
+ */
+export interface SdeTrajectoriesJSON {
+  /** Trajectories run (fewer than `ntraj` when `target_tol` was met; 1 for `from_experiment`). */
+  ntraj: number;
+  /** The ensemble's seed (given, or drawn from the clock). */
+  seed: number;
+  /** Scheme: `euler`, `milstein` or `rouchon`. */
+  sde_method: 'euler' | 'milstein' | 'rouchon';
+  /** Largest step used (each output interval is divided into equal steps ≤ `solver.dt`), model time unit. */
+  dt: number;
+  /** Heterodyne detection (two channels per monitored jump). */
+  heterodyne: boolean;
+  /** The trajectory filtered a given record (`solver.from_experiment`). */
+  from_experiment: boolean;
+  /** Labels of the measurement channels in record order (heterodyne: the C + C† and −i(C − C†) quadratures of each jump in turn). */
+  channels: string[];
+  /** Noise factor of each channel's current: 1 (homodyne), √2 (heterodyne). */
+  noise_factors: number[];
+  /** `target_tol` given: whether it was met (else null). */
+  target_tol_reached: boolean | null;
+  /** `final_state` is empty because the averaged ρ exceeds the memory budget. */
+  final_state_omitted: boolean;
+  /** With `keep_runs_results`: every trajectory's expectations (observable → series), else null. */
+  runs_expect: Record<string, number[] | [number, number][]>[] | null;
+  /**
+   * With `store_measurement`: the currents `measurement[k][i][j]` of trajectory k, channel i,
+   * output interval j: `f_i·(⟨s_i + s_i†⟩ + ΔW/Δt)`, else null.
+   */
+  measurement: number[][][] | null;
+  /** With `store_measurement`: the Wiener increments `dW[k][i][j]` summed over each output interval, else null. */
+  dW: number[][][] | null;
+}
+
 /** The result file written by `nestq run` (native and npm alike). */
 export interface ResultJSON {
   times: number[];
@@ -141,10 +177,10 @@ export interface ResultJSON {
   /** Row-major matrix of `[re, im]` entries. */
   final_state: [number, number][][];
   stats: StatsJSON;
-  /** Method `mcsolve` only: standard error of each observable's ensemble mean at each output time. */
+  /** Trajectory methods only: standard error of each observable's ensemble mean at each output time. */
   std_expect?: Record<string, number[]>;
-  /** Method `mcsolve` only: the ensemble (jump records, seed, …). */
-  trajectories?: TrajectoriesJSON;
+  /** Trajectory methods only: the ensemble (jump records, or measurement records; seed, …). */
+  trajectories?: TrajectoriesJSON | SdeTrajectoriesJSON;
 }
 
 /** `nestq check`'s report. */
