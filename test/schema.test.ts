@@ -100,6 +100,7 @@ describe('schema', () => {
     const inputs = [
       ...jsonFiles('test/fixtures/models'),
       ...jsonFiles('test/fixtures/mc'),
+      ...jsonFiles('test/fixtures/sme'),
       ...jsonFiles('test/fixtures/grad').filter((f) => !/\.(objective|torch)\.json$/.test(f)),
       ...jsonFiles('test/fixtures/neural').filter((f) => f.endsWith('.net.json')),
       ...jsonFiles('bench'),

@@ -21,7 +21,7 @@ fn kind_of(rel: &str, v: &Value) -> Option<Kind> {
             panic!("{rel}: not a model, network or training file (examples/ holds inputs only)")
         });
     }
-    if rel.starts_with("test/fixtures/models/") || rel.starts_with("test/fixtures/mc/") || rel.starts_with("bench/mpo_chain") {
+    if rel.starts_with("test/fixtures/models/") || rel.starts_with("test/fixtures/mc/") || rel.starts_with("test/fixtures/sme/") || rel.starts_with("bench/mpo_chain") {
         return Some(Kind::Model);
     }
     if rel.starts_with("test/fixtures/grad/") {
@@ -38,8 +38,8 @@ fn kind_of(rel: &str, v: &Value) -> Option<Kind> {
     if rel.starts_with("bench/out/") {
         return None; // generated inputs and results of the benchmark scripts (git-ignored)
     }
-    if rel.starts_with("test/fixtures/qutip5_mc/") {
-        return None; // QuTiP 5 mcsolve reference ensembles
+    if rel.starts_with("test/fixtures/qutip5_mc/") || rel.starts_with("test/fixtures/qutip5_sme/") {
+        return None; // QuTiP 5 mcsolve/smesolve/ssesolve reference ensembles
     }
     if rel.starts_with("test/fixtures/qutip/") {
         return None; // QuTiP reference results
