@@ -381,7 +381,11 @@ fn ensembles_agree_with_qutip5_smesolve_and_ssesolve() {
     // test/fixtures/qutip5_sme: QuTiP 5.3 smesolve/ssesolve ensembles (platen scheme, seeds = 1;
     // scripts/reference/gen_sme_fixtures.py); nestq runs the same models with its own seed and
     // scheme, so the two are independent samples: their means must agree within 4 combined
-    // standard errors at every output time, and with mesolve
+    // standard errors at every output time, and with mesolve. The floor of 2.5e-4 is the weak
+    // (bias) error of the schemes at dt = 0.002, which the statistics cannot hide where the
+    // ensemble hardly spreads: heterodyne detection keeps a driven cavity's coherent state
+    // coherent, so early standard errors are ~1e-6 (measured: Rouchon's bias in ⟨n⟩ 2e-5 at
+    // t = 0.5, 1e-4 at t = 1.5; QuTiP's Platen scheme, weak order 2, 1e-5)
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test/fixtures");
     for name in ["qubit_homodyne", "cavity_heterodyne", "pair_sse"] {
         let text = std::fs::read_to_string(format!("{root}/sme/{name}.json")).unwrap();
@@ -398,8 +402,8 @@ fn ensembles_agree_with_qutip5_smesolve_and_ssesolve() {
             for t in 0..qm.len() {
                 let comb = (qs[t].powi(2) + se[t].powi(2)).sqrt();
                 let dev = (e.values[t].re - qm[t]).abs();
-                assert!(dev <= 4.0 * comb + 1e-3, "{name} {}: t = {}: nestq {} ± {} vs QuTiP 5 {} ± {}", e.name, r.times[t], e.values[t].re, se[t], qm[t], qs[t]);
-                if comb > 1e-6 {
+                assert!(dev <= 4.0 * comb + 2.5e-4, "{name} {}: t = {}: nestq {} ± {} vs QuTiP 5 {} ± {}", e.name, r.times[t], e.values[t].re, se[t], qm[t], qs[t]);
+                if dev > 2.5e-4 {
                     worst = worst.max(dev / comb);
                 }
             }
@@ -408,6 +412,6 @@ fn ensembles_agree_with_qutip5_smesolve_and_ssesolve() {
         v["solver"] = json!({"rtol": 1e-9, "atol": 1e-11});
         let me = mesolve(&model(&v), None).unwrap();
         assert_agrees(&me, &r, 4.0, 1e-3);
-        eprintln!("{name}: largest deviation from QuTiP 5 {worst:.2} combined standard errors");
+        eprintln!("{name}: largest deviation from QuTiP 5 beyond the bias floor: {worst:.2} combined standard errors");
     }
 }
