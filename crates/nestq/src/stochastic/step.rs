@@ -78,6 +78,7 @@ pub(crate) struct Work {
     a: Vec<C64>,
     t1: Vec<C64>,
     t2: Vec<C64>,
+    next: Vec<C64>,
     /// `√f_i(t)` per channel.
     pub amp: Vec<f64>,
     /// `⟨s_i + s_i†⟩` per channel, at the start of the last step (what `dy_i` uses).
@@ -94,6 +95,7 @@ impl Work {
             a: vec![ZERO; len],
             t1: vec![ZERO; len],
             t2: vec![ZERO; len],
+            next: vec![ZERO; len],
             amp: vec![0.0; m],
             x: vec![0.0; m],
         }
@@ -124,32 +126,64 @@ fn m_apply(sys: &SdeSystem, t: f64, h: f64, amp: &[f64], dy: &[f64], x: &[C64], 
     }
 }
 
-/// Fills `w.amp` (√f_i(t)), `w.s[i] = a_i s_i ρ` and `w.x[i] = ⟨a_i(s_i + s_i†)⟩ = 2 Re Tr(a_i s_i ρ)`.
+// The SME kernels keep ρ Hermitian and form every product as a right-multiplication `X·A†`
+// ([`right_mul_acc`]: contiguous column updates that vectorise), using `A·ρ = (ρ·A†)†`.
+
+/// `out += α X G(t)†`.
+fn g_right_acc(sys: &SdeSystem, t: f64, alpha: C64, x: &[C64], n: usize, out: &mut [C64]) {
+    right_mul_acc(alpha, x, &sys.g0_conj, n, out);
+    for ((c, _), opc) in sys.mc.td.iter().zip(&sys.td_conj) {
+        right_mul_acc(alpha * c.at(t).conj(), x, opc, n, out);
+    }
+}
+
+/// `out = X M†` for the Rouchon operator `M` (see [`m_apply`]; all its scalars but `G`'s are real).
+fn m_right(sys: &SdeSystem, t: f64, h: f64, amp: &[f64], dy: &[f64], x: &[C64], n: usize, out: &mut [C64]) {
+    out.copy_from_slice(x);
+    g_right_acc(sys, t, re(h), x, n, out);
+    for (i, ch) in sys.channels.iter().enumerate() {
+        right_mul_acc(re(dy[i] * amp[i]), x, &ch.op_conj, n, out);
+        for j in 0..=i {
+            let w = if i == j { 0.5 * (dy[i] * dy[i] - h) } else { dy[i] * dy[j] } * amp[i] * amp[j];
+            if w != 0.0 {
+                right_mul_acc(re(w), x, &sys.pairs_conj[i][j], n, out);
+            }
+        }
+    }
+}
+
+/// Fills `w.amp` (√f_i(t)), `w.s[i] = ρ (a_i s_i)† = (a_i s_i ρ)†` and `w.x[i] = ⟨a_i(s_i + s_i†)⟩
+/// = 2 Re Tr(a_i s_i ρ)`.
 pub(crate) fn sme_channels(sys: &SdeSystem, t: f64, rho: &[C64], w: &mut Work) -> Result<()> {
     let n = w.n;
     sys.amplitudes(t, &mut w.amp)?;
     for (i, ch) in sys.channels.iter().enumerate() {
         let s = &mut w.s[i];
         s.iter_mut().for_each(|v| *v = ZERO);
-        left_mul_acc(re(w.amp[i]), &ch.op, rho, n, s);
+        right_mul_acc(re(w.amp[i]), rho, &ch.op_conj, n, s);
         w.x[i] = 2.0 * trace(s, n).re;
     }
     Ok(())
 }
 
+/// `out += f·CρC†` with `C†` given as `conj(C)` (ρ Hermitian): `(ρC†)†·C†`.
+fn sandwich_acc(f: f64, rho: &[C64], op_conj: &Csr, n: usize, t1: &mut [C64], t2: &mut [C64], out: &mut [C64]) {
+    t1.iter_mut().for_each(|v| *v = ZERO);
+    right_mul_acc(ONE, rho, op_conj, n, t1);
+    adjoint_into(t1, n, t2);
+    right_mul_acc(re(f), t2, op_conj, n, out);
+}
+
 /// `out = 𝓛(t)ρ = Gρ + ρG† + Σ_j f_j C_jρC_j†` (ρ Hermitian).
-fn sme_drift(sys: &SdeSystem, t: f64, rho: &[C64], n: usize, tmp: &mut [C64], out: &mut [C64]) -> Result<()> {
+fn sme_drift(sys: &SdeSystem, t: f64, rho: &[C64], n: usize, t1: &mut [C64], t2: &mut [C64], out: &mut [C64]) -> Result<()> {
     out.iter_mut().for_each(|v| *v = ZERO);
-    g_acc(sys, t, ONE, rho, n, out);
+    g_right_acc(sys, t, ONE, rho, n, out);
     add_adjoint_in_place(out, n);
-    for (j, c) in sys.mc.collapses.iter().enumerate() {
+    for j in 0..sys.mc.collapses.len() {
         let f = sys.mc.profile(j, t)?;
-        if f == 0.0 {
-            continue;
+        if f != 0.0 {
+            sandwich_acc(f, rho, &sys.col_conj[j], n, t1, t2, out);
         }
-        tmp.iter_mut().for_each(|v| *v = ZERO);
-        left_mul_acc(ONE, &c.op, rho, n, tmp);
-        right_mul_acc(re(f), tmp, &sys.col_conj[j], n, out);
     }
     Ok(())
 }
@@ -162,22 +196,23 @@ pub(crate) fn sme_step(sys: &SdeSystem, method: SdeMethod, t: f64, h: f64, dw: &
     let m = sys.channels.len();
     match method {
         SdeMethod::Euler | SdeMethod::Milstein => {
-            // b_i = a_i(s_iρ + ρs_i†) − x_i ρ
+            // b_i = a_i(s_iρ + ρs_i†) − x_i ρ = S_i† + S_i − x_iρ with S_i = ρ(a_i s_i)†
             for i in 0..m {
                 let (s, b) = (&w.s[i], &mut w.b[i]);
                 b.copy_from_slice(s);
                 add_adjoint_in_place(b, n);
                 caxpy(re(-w.x[i]), rho, b);
             }
-            sme_drift(sys, t, rho, n, &mut w.t1, &mut w.a)?;
-            let mut next = std::mem::take(&mut w.t2);
+            let mut next = std::mem::take(&mut w.next);
+            sme_drift(sys, t, rho, n, &mut w.t1, &mut w.t2, &mut w.a)?;
             next.copy_from_slice(rho);
             caxpy(re(h), &w.a, &mut next);
             for i in 0..m {
                 caxpy(re(dw[i]), &w.b[i], &mut next);
             }
             if method == SdeMethod::Milstein {
-                // L^j b_i = a_i(s_i b_j + (s_i b_j)†) − 2 a_i Re Tr(s_i b_j) ρ − x_i b_j
+                // L^j b_i = a_i(s_i b_j + (s_i b_j)†) − 2 a_i Re Tr(s_i b_j) ρ − x_i b_j, with
+                // s_i b_j = U† for U = b_j (a_i s_i)† (b_j Hermitian)
                 for i in 0..m {
                     for j in 0..=i {
                         let wgt = if i == j { 0.5 * (dw[i] * dw[i] - h) } else { dw[i] * dw[j] };
@@ -186,7 +221,7 @@ pub(crate) fn sme_step(sys: &SdeSystem, method: SdeMethod, t: f64, h: f64, dw: &
                         }
                         let tmp = &mut w.t1;
                         tmp.iter_mut().for_each(|v| *v = ZERO);
-                        left_mul_acc(re(w.amp[i]), &sys.channels[i].op, &w.b[j], n, tmp);
+                        right_mul_acc(re(w.amp[i]), &w.b[j], &sys.channels[i].op_conj, n, tmp);
                         let tr = 2.0 * trace(tmp, n).re;
                         add_adjoint_in_place(tmp, n);
                         caxpy(re(-tr), rho, tmp);
@@ -196,30 +231,27 @@ pub(crate) fn sme_step(sys: &SdeSystem, method: SdeMethod, t: f64, h: f64, dw: &
                 }
             }
             rho.copy_from_slice(&next);
-            w.t2 = next;
+            w.next = next;
         }
         SdeMethod::Rouchon => {
             let dy: Vec<f64> = (0..m).map(|i| w.x[i] * h + dw[i]).collect();
-            // A = Mρ; MρM† = M A† (Hermitian)
-            m_apply(sys, t, h, &w.amp, &dy, rho, n, &mut w.a);
+            // B = ρM†, B† = Mρ, MρM† = (B†)M†
+            m_right(sys, t, h, &w.amp, &dy, rho, n, &mut w.a);
             adjoint_into(&w.a, n, &mut w.t1);
-            m_apply(sys, t, h, &w.amp, &dy, &w.t1, n, &mut w.t2);
+            let mut next = std::mem::take(&mut w.next);
+            m_right(sys, t, h, &w.amp, &dy, &w.t1, n, &mut next);
             for u in &sys.unmonitored {
                 let f = sys.mc.profile(u.collapse, t)? * u.weight;
-                if f == 0.0 {
-                    continue;
+                if f != 0.0 {
+                    sandwich_acc(f * h, rho, &u.op_conj, n, &mut w.t1, &mut w.t2, &mut next);
                 }
-                let tmp = &mut w.t1;
-                tmp.iter_mut().for_each(|v| *v = ZERO);
-                left_mul_acc(ONE, &u.op, rho, n, tmp);
-                right_mul_acc(re(f * h), tmp, &u.op_conj, n, &mut w.t2);
             }
-            hermitize(&mut w.t2, n);
-            let tr = trace(&w.t2, n).re;
-            let inv = 1.0 / tr;
-            for (r, v) in rho.iter_mut().zip(&w.t2) {
+            hermitize(&mut next, n);
+            let inv = 1.0 / trace(&next, n).re;
+            for (r, v) in rho.iter_mut().zip(&next) {
                 *r = v * inv;
             }
+            w.next = next;
         }
     }
     Ok(())

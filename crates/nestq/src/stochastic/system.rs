@@ -53,11 +53,19 @@ pub struct SdeSystem {
     pub mc: McSystem,
     /// `conj(C_j)` of every collapse operator.
     pub col_conj: Vec<Csr>,
+    /// `conj(G₀)` and `conj` of the time-dependent parts of `G` (products `X·G†` are
+    /// right-multiplications, [`crate::sparse::right_mul_acc`], which run as contiguous column
+    /// updates).
+    pub g0_conj: Csr,
+    /// `conj` of each `mc.td` operator.
+    pub td_conj: Vec<Csr>,
     /// Monitored channels.
     pub channels: Vec<Channel>,
     /// `s_i s_j` for `j ≤ i` (`pairs[i][j]`), the second-order terms of the Rouchon and
     /// Milstein schemes.
     pub pairs: Vec<Vec<Csr>>,
+    /// `conj` of each `pairs` entry.
+    pub pairs_conj: Vec<Vec<Csr>>,
     /// Unmonitored collapse operators (weight > 0).
     pub unmonitored: Vec<Unmonitored>,
     /// Number of jumps in the model (`$.jumps`), for error messages.
@@ -126,9 +134,12 @@ impl SdeSystem {
                 unmonitored.push(Unmonitored { op: c.op.clone(), op_conj: c.op.conj(), collapse: j, weight: 1.0 - eta });
             }
         }
-        let pairs = (0..channels.len()).map(|i| (0..=i).map(|j| channels[i].op.matmul(&channels[j].op)).collect()).collect();
+        let pairs: Vec<Vec<Csr>> = (0..channels.len()).map(|i| (0..=i).map(|j| channels[i].op.matmul(&channels[j].op)).collect()).collect();
+        let pairs_conj = pairs.iter().map(|row| row.iter().map(Csr::conj).collect()).collect();
         let col_conj = mc.collapses.iter().map(|c| c.op.conj()).collect();
-        Ok(SdeSystem { mc, col_conj, channels, pairs, unmonitored, njumps })
+        let g0_conj = mc.g0.conj();
+        let td_conj = mc.td.iter().map(|(_, op)| op.conj()).collect();
+        Ok(SdeSystem { mc, col_conj, g0_conj, td_conj, channels, pairs, pairs_conj, unmonitored, njumps })
     }
 
     /// `√f_i(t)` of every channel, checked finite and non-negative.
