@@ -8,6 +8,7 @@
 
 use crate::error::Result;
 use crate::measures;
+use crate::model::Measure;
 use crate::rng::Xoshiro256;
 use crate::C64;
 use nalgebra::DMatrix;
@@ -119,4 +120,30 @@ pub(crate) fn accumulate(rho: &mut DMatrix<C64>, w: f64, states: &[&[C64]]) {
     rho.as_mut_slice().par_chunks_mut(n).enumerate().for_each(|(j, c)| col(j, c));
     #[cfg(not(feature = "parallel"))]
     rho.as_mut_slice().chunks_mut(n).enumerate().for_each(|(j, c)| col(j, c));
+}
+
+/// The outputs of an ensemble's averaged states (`rho_avg`: at every output time, at the last
+/// one, or none when they exceed the memory budget): the `measures` evaluated on each averaged ρ,
+/// and the final state (empty when omitted, with a warning pushed to `warnings`).
+pub(crate) fn averaged_outputs(
+    measures_req: &[(String, Measure)],
+    rho_avg: &[DMatrix<C64>],
+    rho0: &DMatrix<C64>,
+    dims: &[usize],
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<(String, Vec<f64>)>, DMatrix<C64>)> {
+    let mut meas = Vec::with_capacity(measures_req.len());
+    for (name, mreq) in measures_req {
+        let v = rho_avg.iter().map(|rho| mreq.evaluate(rho, rho0, dims)).collect::<Result<Vec<f64>>>()?;
+        meas.push((name.clone(), v));
+    }
+    let n = rho0.nrows();
+    let final_state = match rho_avg.last() {
+        Some(r) => r.clone(),
+        None => {
+            warnings.push(format!("the averaged final state ({n}×{n}) exceeds the memory budget and is omitted"));
+            DMatrix::zeros(0, 0)
+        }
+    };
+    Ok((meas, final_state))
 }

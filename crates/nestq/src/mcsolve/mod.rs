@@ -265,19 +265,8 @@ pub fn mcsolve_lindbladian(
     stats.no_jump_probability = no_jump.as_ref().map(|(p0, _)| *p0);
     stats.target_tol_reached = reached;
     stats.runs_expect = if mc.keep_runs_results { Some(runs) } else { None };
-    let mut meas = Vec::new();
-    for (name, mreq) in measures_req {
-        let mut v = Vec::with_capacity(times.len());
-        for rho in &rho_avg {
-            v.push(mreq.evaluate(rho, rho0, &l.dims)?);
-        }
-        meas.push((name.clone(), v));
-    }
     stats.final_state_omitted = rho_avg.is_empty();
-    if stats.final_state_omitted {
-        warnings.push(format!("the averaged final state ({n}×{n}) exceeds the memory budget and is omitted"));
-    }
-    let final_state = rho_avg.last().cloned().unwrap_or_else(|| DMatrix::zeros(0, 0));
+    let (meas, final_state) = crate::ensemble::averaged_outputs(measures_req, &rho_avg, rho0, &l.dims, &mut warnings)?;
     Ok(SolveResult {
         times: times.to_vec(),
         expect,

@@ -442,19 +442,8 @@ pub fn sdesolve_lindbladian(
         stats.measurement = Some(measurement);
         stats.dw = Some(wiener);
     }
-    let mut meas = Vec::new();
-    for (name, mreq) in measures_req {
-        let mut v = Vec::with_capacity(times.len());
-        for rho in &rho_avg {
-            v.push(mreq.evaluate(rho, rho0, &l.dims)?);
-        }
-        meas.push((name.clone(), v));
-    }
     stats.final_state_omitted = rho_avg.is_empty();
-    if stats.final_state_omitted {
-        warnings.push(format!("the averaged final state ({n}×{n}) exceeds the memory budget and is omitted"));
-    }
-    let final_state = rho_avg.last().cloned().unwrap_or_else(|| DMatrix::zeros(0, 0));
+    let (meas, final_state) = crate::ensemble::averaged_outputs(measures_req, &rho_avg, rho0, &l.dims, &mut warnings)?;
     let what = if sme { "stochastic master equation" } else { "stochastic Schrödinger equation" };
     Ok(SolveResult {
         times: times.to_vec(),
