@@ -6,19 +6,8 @@
 use nestq::{mesolve, ErrorCode, Model, SolveResult};
 use serde_json::{json, Value};
 
-fn model(v: &Value) -> Model {
-    Model::from_json_str(&v.to_string()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn with_solver(v: &Value, solver: Value) -> Value {
-    let mut v = v.clone();
-    v["solver"] = solver;
-    v
-}
-
-fn real(r: &SolveResult, name: &str) -> Vec<f64> {
-    r.expect.iter().find(|e| e.name == name).unwrap_or_else(|| panic!("no series {name}")).values.iter().map(|z| z.re).collect()
-}
+mod common;
+use common::{model, real, with_solver};
 
 fn std_err(r: &SolveResult, name: &str) -> Vec<f64> {
     let i = r.expect.iter().position(|e| e.name == name).unwrap();
